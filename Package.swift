@@ -1,0 +1,34 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Overparam",
+    products: [
+        .library(name: "Overparam", targets: ["Overparam"]),
+        .executable(name: "overparam", targets: ["OverparamCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CLAPACKE", path: "Sources/CLAPACKE", pkgConfig: "lapacke",
+                       providers: [.apt(["liblapacke-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "Overparam",
+            dependencies: ["CBLAS", "CLAPACKE", "CZlib"],
+            resources: [.copy("Resources/digits.csv.gz")],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
+        .executableTarget(
+            name: "OverparamCLI",
+            dependencies: ["Overparam", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/overparam"
+        ),
+        .testTarget(name: "OverparamTests", dependencies: ["Overparam"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

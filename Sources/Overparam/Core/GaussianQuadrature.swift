@@ -1,0 +1,130 @@
+import CLAPACKE
+import Foundation
+
+/// A one-dimensional Gauss rule: nodes and weights with sum_i w_i f(x_i) ~ integral f(x) w(x) dx.
+///
+/// Nodes come from the Golub-Welsch algorithm: the eigenvalues of the Jacobi matrix of the orthogonal polynomials
+/// (LAPACK `dstev`), weights mu_0 v_{0i}^2 from the first components of its eigenvectors.
+public struct GaussRule: Sendable {
+    public let nodes: [Double]
+    public let weights: [Double]
+
+    /// Golub-Welsch for the Jacobi matrix with diagonal `a` and off-diagonal `b`, total mass `mu0`.
+    init(diagonal a: [Double], offDiagonal b: [Double], mu0: Double) {
+        let n = a.count
+        var d = a, e = b + [0]
+        var z = [Double](repeating: 0, count: n * n)
+        let info = d.withUnsafeMutableBufferPointer { dp in e.withUnsafeMutableBufferPointer { ep in z.withUnsafeMutableBufferPointer { zp in
+            LAPACKE_dstev(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int32(n), dp.baseAddress, ep.baseAddress, zp.baseAddress, Int32(n))
+        } } }
+        precondition(info == 0, "dstev failed in Golub-Welsch")
+        nodes = d
+        weights = (0..<n).map { mu0 * z[$0] * z[$0] }
+    }
+
+    /// Probabilists' Gauss-Hermite: sum_i w_i f(x_i) ~ E[f(Z)], Z ~ N(0, 1). Exact for polynomials of degree < 2n.
+    public static func hermite(_ n: Int) -> GaussRule {
+        GaussRule(diagonal: [Double](repeating: 0, count: n), offDiagonal: (1..<max(n, 1)).map { Double($0).squareRoot() }, mu0: 1)
+    }
+
+    /// Gauss-Legendre on [-1, 1].
+    public static func legendre(_ n: Int) -> GaussRule {
+        GaussRule(diagonal: [Double](repeating: 0, count: n),
+                  offDiagonal: (1..<max(n, 1)).map { k in Double(k) / (4 * Double(k * k) - 1).squareRoot() }, mu0: 2)
+    }
+
+    /// Gauss-Laguerre with weight e^{-s} on [0, inf).
+    public static func laguerre(_ n: Int) -> GaussRule {
+        GaussRule(diagonal: (0..<n).map { 2 * Double($0) + 1 }, offDiagonal: (1..<max(n, 1)).map(Double.init), mu0: 1)
+    }
+}
+
+/// Expectations of functions of one or two correlated Gaussians, E f(u) with u ~ N(0, q), and
+/// E g(u, v) with (u, v) ~ N(0, [[q11, q12], [q12, q22]]).
+///
+/// Two rules, chosen by the integrand:
+/// - smooth integrands: a tensor Gauss-Hermite rule in (z1, z2) with u = sqrt(q11) z1,
+///   v = sqrt(q22) (c z1 + sqrt(1 - c^2) z2), c = q12 / sqrt(q11 q22) (spectral convergence);
+/// - integrands with kinks on the lines u = 0 and v = 0 (ReLU-like): polar coordinates z = r (cos t, sin t),
+///   Gauss-Legendre in t on each sector between kink rays (where the integrand is smooth) and Gauss-Laguerre in
+///   s = r^2 / 2. For positively homogeneous integrands of degree <= 2 the radial rule is exact, so the rule
+///   converges spectrally in the angle.
+public struct GaussianExpectation: Sendable {
+    public let hermite: GaussRule
+    let legendre: GaussRule
+    let laguerre: GaussRule
+
+    /// `order` Gauss-Hermite nodes per dimension (smooth rule), `angularOrder` Legendre nodes per sector and
+    /// `radialOrder` Laguerre nodes (kinked rule).
+    public init(order: Int = 48, angularOrder: Int = 24, radialOrder: Int = 24) {
+        hermite = .hermite(order)
+        legendre = .legendre(angularOrder)
+        laguerre = .laguerre(radialOrder)
+    }
+
+    /// A shared default instance.
+    public static let standard = GaussianExpectation()
+
+    /// E f(u), u ~ N(0, q). With `kinkAtZero`, the two half-lines are integrated separately (exact for
+    /// piecewise polynomials of low degree).
+    public func expectation(variance q: Double, kinkAtZero: Bool = false, _ f: (Double) -> SIMD2<Double>) -> SIMD2<Double> {
+        let s = Swift.max(q, 0).squareRoot()
+        if kinkAtZero {
+            // E f(u) = int_0^inf [f(r s) + f(-r s)] phi(r) dr; with s' = r^2/2: (1/sqrt(2 pi)) int e^{-s'} [..] / r ds'.
+            // Use the polar rule along t in {0, pi} instead: equivalent to half-normal moments.
+            var acc = SIMD2<Double>(0, 0)
+            for (x, w) in zip(hermite.nodes, hermite.weights) {
+                let a = Swift.abs(x)
+                acc += w * 0.5 * (f(a * s) + f(-a * s))
+            }
+            return acc
+        }
+        var acc = SIMD2<Double>(0, 0)
+        for (x, w) in zip(hermite.nodes, hermite.weights) { acc += w * f(x * s) }
+        return acc
+    }
+
+    /// E g(u, v) for a bivariate Gaussian with the given covariance.
+    public func expectation(q11: Double, q22: Double, q12: Double, kinksOnAxes: Bool = false,
+                            _ g: (Double, Double) -> SIMD2<Double>) -> SIMD2<Double> {
+        let s1 = Swift.max(q11, 0).squareRoot(), s2 = Swift.max(q22, 0).squareRoot()
+        var c = (s1 > 0 && s2 > 0) ? q12 / (s1 * s2) : 0
+        c = Swift.min(1, Swift.max(-1, c))
+        let sc = Swift.max(0, 1 - c * c).squareRoot()
+        if !kinksOnAxes {
+            var acc = SIMD2<Double>(0, 0)
+            for (x1, w1) in zip(hermite.nodes, hermite.weights) {
+                var inner = SIMD2<Double>(0, 0)
+                let u = s1 * x1
+                for (x2, w2) in zip(hermite.nodes, hermite.weights) { inner += w2 * g(u, s2 * (c * x1 + sc * x2)) }
+                acc += w1 * inner
+            }
+            return acc
+        }
+        // Kink rays: u = 0 at t = pi/2, 3pi/2; v = 0 where c cos t + sc sin t = 0.
+        let tv = Foundation.atan2(-c, sc)   // in (-pi/2, pi/2]
+        var cuts = [Double.pi / 2, 3 * Double.pi / 2, tv < 0 ? tv + 2 * Double.pi : tv, tv + Double.pi]
+        cuts = cuts.map { $0.truncatingRemainder(dividingBy: 2 * Double.pi) }.sorted()
+        var uniq = [Double]()
+        for t in cuts where uniq.last.map({ Swift.abs($0 - t) > 1e-14 }) ?? true { uniq.append(t) }
+        if let f = uniq.first, let l = uniq.last, uniq.count > 1, Swift.abs(f + 2 * Double.pi - l) < 1e-14 { uniq.removeLast() }
+        var acc = SIMD2<Double>(0, 0)
+        let radial = zip(laguerre.nodes, laguerre.weights).map { ((2 * $0).squareRoot(), $1) }
+        for k in 0..<uniq.count {
+            let lo = uniq[k]
+            let hi = k + 1 < uniq.count ? uniq[k + 1] : uniq[0] + 2 * Double.pi
+            let half = 0.5 * (hi - lo), mid = 0.5 * (hi + lo)
+            for (y, wt) in zip(legendre.nodes, legendre.weights) {
+                let t = mid + half * y
+                let ct = Foundation.cos(t), st = Foundation.sin(t)
+                let du = s1 * ct, dv = s2 * (c * ct + sc * st)
+                var inner = SIMD2<Double>(0, 0)
+                for (r, wr) in radial { inner += wr * g(r * du, r * dv) }
+                acc += (wt * half) * inner
+            }
+        }
+        return acc / (2 * Double.pi)
+    }
+}
+
+private func + (a: [Double], b: [Double]) -> [Double] { var c = a; c.append(contentsOf: b); return c }

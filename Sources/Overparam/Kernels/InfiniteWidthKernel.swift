@@ -1,0 +1,159 @@
+import Foundation
+
+/// A pair of kernels between two input sets: the NNGP covariance Sigma and the NTK Theta.
+public struct KernelPair: Sendable {
+    /// NNGP: Sigma^(L+1)(x, x'), the covariance of each output of the random network.
+    public var nngp: Matrix
+    /// NTK: Theta^(L+1)(x, x') = <grad_theta f(x), grad_theta f(x')> in the limit (per output; outputs decouple).
+    public var ntk: Matrix
+}
+
+/// The infinite-width NNGP and NTK of an ``Architecture`` by the layer recursion
+/// (seed 000 sec. IV, seed 001 eq. 7 with the limit in SEED-NOTES sec. 2, seed 004 sec. 3.1):
+///
+///     Sigma^(1) = rho_1 x.x'/d + sb_1,                 Theta^(1) = gamma_1 x.x'/d + beta_1^2,
+///     Sigma^(l) = rho_l E_{l-1} + sb_l,                Theta^(l) = gamma_l E_{l-1} + beta_l^2 + rho_l Edot_{l-1} Theta^(l-1),
+///
+/// for l = 2...L+1 with (E, Edot) the dual maps of sigma at Sigma^(l-1) (``DualActivation``), and
+/// rho_l, sb_l = beta_l^2 vb_l, gamma_l as in ``Parameterization``. With `.ntk` this is exactly neural-tangents'
+/// `stax.serial([Dense(W, W_std=sqrt(C_W), b_std=sqrt(C_b)), act] * L, Dense(1, ...))`.
+///
+/// The recursion is fused per entry (each (i, j) needs only its own x_i . x_j and the per-point diagonals), runs on
+/// the upper triangle for symmetric kernels, and splits rows across cores. The first-layer Gram is one `dgemm`.
+public struct InfiniteWidthKernel: Sendable {
+    public let architecture: Architecture
+    public let dual: DualActivation
+    /// Per layer l = 1...L+1: (rho_l, sb_l, gamma_l, beta_l^2).
+    let coefficients: [SIMD4<Double>]
+
+    public init(_ architecture: Architecture, forceQuadrature: Bool = false) throws {
+        try architecture.validate()
+        self.architecture = architecture
+        self.dual = DualActivation(architecture.activation, forceQuadrature: forceQuadrature)
+        let w = architecture.layerWidths
+        coefficients = (1...architecture.layerCount).map { l in
+            let s = architecture.scale(layer: l)
+            let n = Double(w[l - 1])
+            return SIMD4(s.a * s.a * s.v * n, s.beta * s.beta * s.vb, s.a * s.a * n, s.beta * s.beta)
+        }
+    }
+
+    /// Per-point diagonals q^(l)(x, x) for hidden layers l = 1...L (index l-1), from the input norms |x|^2 / d.
+    func hiddenDiagonals(_ inputSq: [Double]) -> [[Double]] {
+        var out = [[Double]]()
+        var q = inputSq.map { coefficients[0][0] * $0 + coefficients[0][1] }
+        out.append(q)
+        for l in 1..<max(1, architecture.depth) {
+            let c = coefficients[l]
+            q = q.map { c[0] * dual.diagonal($0)[0] + c[1] }
+            out.append(q)
+        }
+        return out
+    }
+
+    /// NNGP and NTK between the rows of `x1` (n1 x d) and `x2` (n2 x d); `x2 == nil` means `x1` (symmetric).
+    public func callAsFunction(_ x1: Matrix, _ x2: Matrix? = nil) throws -> KernelPair {
+        let d = architecture.inputDimension
+        guard x1.cols == d else { throw OverparamError.shapeMismatch("inputs have \(x1.cols) columns but the architecture's input dimension is \(d)") }
+        if let x2, x2.cols != d { throw OverparamError.shapeMismatch("second inputs have \(x2.cols) columns, expected \(d)") }
+        guard x1.isFinite, x2?.isFinite ?? true else { throw OverparamError.nonFinite("inputs contain NaN or Inf") }
+        let symmetric = x2 == nil
+        let other = x2 ?? x1
+        let g = Matrix.product(x1, .none, other, .transposed, alpha: 1 / Double(d))
+        let sq1: [Double] = symmetric ? g.diagonal : (0..<x1.rows).map { i in dot(x1.row(i), x1.row(i)) / Double(d) }
+        let sq2: [Double] = symmetric ? sq1 : (0..<other.rows).map { i in dot(other.row(i), other.row(i)) / Double(d) }
+        let d1 = hiddenDiagonals(sq1)
+        let d2 = symmetric ? d1 : hiddenDiagonals(sq2)
+        var nngp = g, ntk = g
+        switch (architecture.activation, dual.isClosedForm) {
+        case (.relu, true): fill(ABReluMap(a: 0, b: 1), g, d1, d2, symmetric, &nngp, &ntk)
+        case let (.abRelu(a, b), true): fill(ABReluMap(a: a, b: b), g, d1, d2, symmetric, &nngp, &ntk)
+        case (.erf, true): fill(ErfMap(), g, d1, d2, symmetric, &nngp, &ntk)
+        case (.identity, true): fill(IdentityMap(), g, d1, d2, symmetric, &nngp, &ntk)
+        default: fill(GenericMap(dual: dual), g, d1, d2, symmetric, &nngp, &ntk)
+        }
+        return KernelPair(nngp: nngp, ntk: ntk)
+    }
+
+    /// The kernels k(x_i, x_i) only (n values each), without forming matrices.
+    public func diagonal(_ x: Matrix) throws -> (nngp: [Double], ntk: [Double]) {
+        guard x.cols == architecture.inputDimension else { throw OverparamError.shapeMismatch("inputs have \(x.cols) columns, expected \(architecture.inputDimension)") }
+        let sq = (0..<x.rows).map { dot(x.row($0), x.row($0)) / Double(x.cols) }
+        let dg = hiddenDiagonals(sq)
+        var s = [Double](), t = [Double]()
+        for i in 0..<x.rows {
+            var si = coefficients[0][0] * sq[i] + coefficients[0][1]
+            var ti = coefficients[0][2] * sq[i] + coefficients[0][3]
+            for l in 1..<coefficients.count {
+                let q = dg[l - 1][i]
+                let e = dual(q, q, si)
+                let c = coefficients[l]
+                ti = c[2] * e[0] + c[3] + c[0] * e[1] * ti
+                si = c[0] * e[0] + c[1]
+            }
+            s.append(si); t.append(ti)
+        }
+        return (s, t)
+    }
+
+    private func fill<M: PairMap>(_ map: M, _ g: Matrix, _ d1: [[Double]], _ d2: [[Double]], _ symmetric: Bool,
+                                  _ nngp: inout Matrix, _ ntk: inout Matrix) {
+        let n1 = g.rows, n2 = g.cols
+        let coef = coefficients
+        let layers = coef.count
+        // Flatten diagonals layer-major for cache-friendly access.
+        let flat1 = d1.flatMap { $0 }, flat2 = d2.flatMap { $0 }
+        nngp.storage.withUnsafeMutableBufferPointer { sp in ntk.storage.withUnsafeMutableBufferPointer { tp in
+        g.storage.withUnsafeBufferPointer { gp in flat1.withUnsafeBufferPointer { f1 in flat2.withUnsafeBufferPointer { f2 in
+        coef.withUnsafeBufferPointer { cp in
+            nonisolated(unsafe) let S = sp.baseAddress!, T = tp.baseAddress!, G = gp.baseAddress!
+            nonisolated(unsafe) let D1 = f1.baseAddress!, D2 = f2.baseAddress!, C = cp.baseAddress!
+            let rowChunks = symmetric ? Parallel.upperTriangleRowChunks(n1) :
+                (0..<min(64, max(1, n1))).map { Parallel.range($0, min(64, max(1, n1)), n1) }
+            let work = { @Sendable (rows: Range<Int>) in
+                let c0 = C[0]
+                for i in rows {
+                    let jStart = symmetric ? i : 0
+                    for j in jStart..<n2 {
+                        let gij = G[i * n2 + j]
+                        var s = c0[0] * gij + c0[1]
+                        var t = c0[2] * gij + c0[3]
+                        for l in 1..<layers {
+                            let e = map(D1[(l - 1) * n1 + i], D2[(l - 1) * n2 + j], s)
+                            let c = C[l]
+                            t = c[2] * e[0] + c[3] + c[0] * e[1] * t
+                            s = c[0] * e[0] + c[1]
+                        }
+                        S[i * n2 + j] = s
+                        T[i * n2 + j] = t
+                    }
+                }
+            }
+            if rowChunks.count > 1 && Parallel.threadCount > 1 && n1 * n2 > 2048 {
+                DispatchQueue.concurrentPerform(iterations: rowChunks.count) { work(rowChunks[$0]) }
+            } else {
+                for r in rowChunks { work(r) }
+            }
+        } } } } } }
+        if symmetric { nngp.symmetrizeFromUpper(); ntk.symmetrizeFromUpper() }
+    }
+}
+
+/// A specialized dual map (E, Edot) for the fused recursion loop.
+protocol PairMap: Sendable { func callAsFunction(_ q11: Double, _ q22: Double, _ q12: Double) -> SIMD2<Double> }
+struct ABReluMap: PairMap {
+    let a: Double, b: Double
+    @inline(__always) func callAsFunction(_ q11: Double, _ q22: Double, _ q12: Double) -> SIMD2<Double> {
+        DualActivation.abRelu(q11, q22, q12, a: a, b: b)
+    }
+}
+struct ErfMap: PairMap {
+    @inline(__always) func callAsFunction(_ q11: Double, _ q22: Double, _ q12: Double) -> SIMD2<Double> { DualActivation.erf(q11, q22, q12) }
+}
+struct IdentityMap: PairMap {
+    @inline(__always) func callAsFunction(_ q11: Double, _ q22: Double, _ q12: Double) -> SIMD2<Double> { SIMD2(q12, 1) }
+}
+struct GenericMap: PairMap {
+    let dual: DualActivation
+    func callAsFunction(_ q11: Double, _ q22: Double, _ q12: Double) -> SIMD2<Double> { dual(q11, q22, q12) }
+}

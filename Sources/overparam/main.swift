@@ -1,0 +1,2 @@
+import Overparam
+print("overparam")
