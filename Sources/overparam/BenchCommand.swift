@@ -1,0 +1,34 @@
+import ArgumentParser
+import Foundation
+import Overparam
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmarks.",
+                                                    subcommands: [KernelsBench.self])
+}
+
+struct KernelsBench: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "kernels",
+        abstract: "Time analytic kernels, the empirical NTK, predictions, and dgemm/dsyevd references.")
+
+    @Flag(help: "Print only 'workload,seconds,gflops' lines.") var csv = false
+    @Option(help: "Run only these workloads (comma-separated).") var only: String?
+    @Option(help: "Repeats (best time is reported).") var repeats: Int = 3
+
+    func run() throws {
+        let names = only.map { $0.split(separator: ",").map(String.init) } ?? KernelBenchmarks.workloads
+        if !csv { print(pad("workload", 20) + lpad("seconds", 10) + lpad("GFLOP/s", 10) + "  setting") }
+        for n in names {
+            let r = try KernelBenchmarks.run(n, repeats: repeats)
+            if csv {
+                print("\(r.workload),\(String(format: "%.4f", r.seconds)),\(r.gflops.map { String(format: "%.1f", $0) } ?? "")")
+            } else {
+                print(pad(r.workload, 20) + lpad(String(format: "%.4f", r.seconds), 10) + lpad(r.gflops.map { String(format: "%.1f", $0) } ?? "-", 10) + "  " + r.note)
+            }
+            fflush(nil)
+        }
+    }
+}
+
+func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }

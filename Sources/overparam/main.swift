@@ -1,2 +1,0 @@
-import Overparam
-print("overparam")
