@@ -27,6 +27,7 @@ struct DigitsCommand: ParsableCommand {
         }
         print("Data: \(data.name), \(data.count) examples, \(data.inputs.cols) features, \(data.classCount) classes")
         print("Network: \(demo.architecture.depth) hidden layers, \(demo.architecture.activation), C_W = \(weightVariance), C_b = \(biasVariance), NTK parameterization (infinite width)")
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let s = try demo.run(data: data)
         print("Split: \(s.trainCount) train / \(s.testCount) test (stratified, seed \(seed)); inputs centred and projected to |x|^2 = d")
         print("")
