@@ -58,10 +58,8 @@ public enum KernelBenchmarks {
                 let ktt = try k(xTrain), kst = try k(xTest, xTrain), kss = try k(xTest)
                 let reg = 1e-4 * ktt.ntk.trace / 5000
                 let flow = try KernelGradientFlow(trainKernel: ktt.ntk, diagonalRegularizer: reg)
-                for time in [TrainingTime.flow(10), .infinity] {
-                    _ = try flow.predict(time, targets: y, testTrainKernel: kst.ntk)
-                    _ = try flow.covariance(time, testTrainKernel: kst.ntk, nngpTrainTrain: ktt.nngp, nngpTestTrain: kst.nngp, nngpTestTest: kss.nngp)
-                }
+                _ = try flow.ensemble(at: [.flow(10), .infinity], targets: y, testTrainKernel: kst.ntk, nngpTrainTrain: ktt.nngp,
+                                      nngpTestTrain: kst.nngp, nngpTestTest: kss.nngp)
             }
             return BenchmarkResult(workload: name, seconds: t, gflops: nil, note: "5000 train / 500 test, mean+cov at t=10 and inf")
         default:

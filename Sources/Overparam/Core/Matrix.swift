@@ -106,8 +106,19 @@ public struct Matrix: Sendable, Equatable, CustomStringConvertible {
     public mutating func symmetrizeFromUpper() {
         precondition(isSquare)
         let n = rows
+        let tile = 64
         storage.withUnsafeMutableBufferPointer { a in
-            for i in 0..<n { for j in 0..<i { a[i * n + j] = a[j * n + i] } }
+            nonisolated(unsafe) let p = a.baseAddress!
+            // Tiles below the diagonal, one tile-row per task: cache-friendly and split across cores.
+            Parallel.forEachChunk((n + tile - 1) / tile, minChunk: 1) { blocks in
+                for bi in blocks {
+                    let i0 = bi * tile, i1 = Swift.min(n, i0 + tile)
+                    for j0 in stride(from: 0, through: i0, by: tile) {
+                        let j1 = Swift.min(n, j0 + tile)
+                        for i in i0..<i1 { for j in j0..<Swift.min(j1, i) { p[i * n + j] = p[j * n + i] } }
+                    }
+                }
+            }
         }
     }
 

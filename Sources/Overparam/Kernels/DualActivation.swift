@@ -60,15 +60,88 @@ public struct DualActivation: Sendable {
     @inlinable @inline(__always)
     public static func abRelu(_ q11: Double, _ q22: Double, _ q12: Double, a: Double, b: Double) -> SIMD2<Double> {
         let p = q11 * q22
-        if p <= 0 { return SIMD2(0, (a + b) * (a + b) / 4) }  // a zero input: take theta = pi/2
         let norm = p.squareRoot()
-        var c = q12 / norm
+        return abRelu(norm: norm, inverseNorm: norm > 0 ? 1 / norm : 0, q12, a: a, b: b)
+    }
+
+    /// The ab-relu closed form given sqrt(q11 q22) and its inverse (0 for a zero input, which gives theta = pi/2).
+    /// sqrt(q11 q22 - q12^2) is evaluated as sqrt(q11 q22) sqrt(1 - c^2).
+    @inlinable @inline(__always)
+    public static func abRelu(norm: Double, inverseNorm: Double, _ q12: Double, a: Double, b: Double) -> SIMD2<Double> {
+        var c = q12 * inverseNorm
         c = c > 1 ? 1 : (c < -1 ? -1 : c)
-        let theta = Foundation.acos(c)
+        let theta = arccos(c)
         let s = norm * Swift.max(0, 1 - c * c).squareRoot()
         let mix = (a * a + b * b) * (Double.pi - theta) + 2 * a * b * theta
-        let e = ((a - b) * (a - b) * s + mix * q12) / (2 * Double.pi)
-        return SIMD2(e, mix / (2 * Double.pi))
+        let inv2pi = 1 / (2 * Double.pi)
+        return SIMD2(((a - b) * (a - b) * s + mix * q12) * inv2pi, mix * inv2pi)
+    }
+
+    /// arccos(x) for x in [-1, 1], inlinable (fdlibm's rational approximation of asin on [0, 1/2], with
+    /// acos(x) = pi/2 - asin(x) for |x| <= 1/2 and 2 asin(sqrt((1 - |x|)/2)) otherwise); within 2 ulp of libm.
+    /// Inlined so that independent kernel entries overlap in the pipeline.
+    @inlinable @inline(__always)
+    public static func arccos(_ x: Double) -> Double {
+        let ax = Swift.abs(x)
+        let big = ax > 0.5
+        let z = big ? (1 - ax) * 0.5 : x * x
+        let p = z * (1.66666666666666657415e-01 + z * (-3.25565818622400915405e-01 + z * (2.01212532134862925881e-01
+                + z * (-4.00555345006794114027e-02 + z * (7.91534994289814532176e-04 + z * 3.47933107596021167570e-05)))))
+        let q = 1 + z * (-2.40339491173441421878e+00 + z * (2.02094576023350569471e+00 + z * (-6.88283971605453293030e-01
+                + z * 7.70381505559019352791e-02)))
+        let r = p / q
+        if !big { return 1.57079632679489655800e+00 - (x - (6.12323399573676603587e-17 - x * r)) }
+        let s = z.squareRoot()
+        let w = s + s * r
+        return x > 0 ? 2 * w : Double.pi - 2 * w
+    }
+
+    /// ``arccos(_:)-7v8sp`` on four lanes at once (lane selects instead of branches), so four kernel entries advance
+    /// in lockstep and the recursion is throughput-bound rather than latency-bound.
+    @inlinable @inline(__always)
+    public static func arccos(_ x: SIMD4<Double>) -> SIMD4<Double> {
+        typealias V = SIMD4<Double>
+        let ax = x.replacing(with: -x, where: x .< 0)
+        let big = ax .> 0.5
+        let zb: V = (1 - ax) * 0.5
+        let z = (x * x).replacing(with: zb, where: big)
+        var p = V(repeating: 3.47933107596021167570e-05)
+        p = p * z + 7.91534994289814532176e-04
+        p = p * z - 4.00555345006794114027e-02
+        p = p * z + 2.01212532134862925881e-01
+        p = p * z - 3.25565818622400915405e-01
+        p = p * z + 1.66666666666666657415e-01
+        p = p * z
+        var q = V(repeating: 7.70381505559019352791e-02)
+        q = q * z - 6.88283971605453293030e-01
+        q = q * z + 2.02094576023350569471e+00
+        q = q * z - 2.40339491173441421878e+00
+        q = q * z + 1
+        let r = p / q
+        let inner: V = 6.12323399573676603587e-17 - x * r
+        let small: V = 1.57079632679489655800e+00 - (x - inner)
+        let sq = z.squareRoot()
+        let w: V = sq + sq * r
+        let pos: V = 2 * w
+        let neg: V = Double.pi - pos
+        return small.replacing(with: pos.replacing(with: neg, where: x .< 0), where: big)
+    }
+
+    /// The ab-relu closed form on four lanes (see ``abRelu(norm:inverseNorm:_:a:b:)``).
+    @inlinable @inline(__always)
+    public static func abRelu(norm: SIMD4<Double>, inverseNorm: SIMD4<Double>, _ q12: SIMD4<Double>, a: Double, b: Double)
+        -> (e: SIMD4<Double>, eDot: SIMD4<Double>) {
+        typealias V = SIMD4<Double>
+        let raw: V = q12 * inverseNorm
+        let c = raw.replacing(with: 1, where: raw .> 1).replacing(with: -1, where: raw .< -1)
+        let theta = arccos(c)
+        let oneMinus: V = 1 - c * c
+        let s: V = norm * oneMinus.replacing(with: 0, where: oneMinus .< 0).squareRoot()
+        let piMinus: V = Double.pi - theta
+        let mix: V = (a * a + b * b) * piMinus + (2 * a * b) * theta
+        let inv2pi = 1 / (2 * Double.pi)
+        let e: V = ((a - b) * (a - b) * s + mix * q12) * inv2pi
+        return (e, mix * inv2pi)
     }
 
     /// The erf closed form.

@@ -64,13 +64,15 @@ public struct InfiniteWidthKernel: Sendable {
         let sq2: [Double] = symmetric ? sq1 : (0..<other.rows).map { i in dot(other.row(i), other.row(i)) / Double(d) }
         let d1 = hiddenDiagonals(sq1)
         let d2 = symmetric ? d1 : hiddenDiagonals(sq2)
-        var nngp = g, ntk = g
+        // The NNGP overwrites the Gram in place (entry (i, j) is read before it is written).
+        var ntk = Matrix(rows: g.rows, cols: g.cols)
+        var nngp = consume g
         switch (architecture.activation, dual.isClosedForm) {
-        case (.relu, true): fill(ABReluMap(a: 0, b: 1), g, d1, d2, symmetric, &nngp, &ntk)
-        case let (.abRelu(a, b), true): fill(ABReluMap(a: a, b: b), g, d1, d2, symmetric, &nngp, &ntk)
-        case (.erf, true): fill(ErfMap(), g, d1, d2, symmetric, &nngp, &ntk)
-        case (.identity, true): fill(IdentityMap(), g, d1, d2, symmetric, &nngp, &ntk)
-        default: fill(GenericMap(dual: dual), g, d1, d2, symmetric, &nngp, &ntk)
+        case (.relu, true): fill(ABReluMap(a: 0, b: 1), d1, d2, symmetric, &nngp, &ntk)
+        case let (.abRelu(a, b), true): fill(ABReluMap(a: a, b: b), d1, d2, symmetric, &nngp, &ntk)
+        case (.erf, true): fill(ErfMap(), d1, d2, symmetric, &nngp, &ntk)
+        case (.identity, true): fill(IdentityMap(), d1, d2, symmetric, &nngp, &ntk)
+        default: fill(GenericMap(dual: dual), d1, d2, symmetric, &nngp, &ntk)
         }
         return KernelPair(nngp: nngp, ntk: ntk)
     }
@@ -96,36 +98,64 @@ public struct InfiniteWidthKernel: Sendable {
         return (s, t)
     }
 
-    private func fill<M: PairMap>(_ map: M, _ g: Matrix, _ d1: [[Double]], _ d2: [[Double]], _ symmetric: Bool,
+    /// On entry `nngp` holds the first-layer Gram x.x'/d; on exit the NNGP, and `ntk` the NTK.
+    private func fill<M: PairMap>(_ map: M, _ d1: [[Double]], _ d2: [[Double]], _ symmetric: Bool,
                                   _ nngp: inout Matrix, _ ntk: inout Matrix) {
-        let n1 = g.rows, n2 = g.cols
+        let n1 = nngp.rows, n2 = nngp.cols
         let coef = coefficients
         let layers = coef.count
-        // Flatten diagonals layer-major for cache-friendly access.
+        // Flatten diagonals layer-major for cache-friendly access, with their square roots and inverse roots so the
+        // inner loop needs no division and one square root per entry and layer.
         let flat1 = d1.flatMap { $0 }, flat2 = d2.flatMap { $0 }
+        let root1 = flat1.map { Swift.max($0, 0).squareRoot() }, root2 = flat2.map { Swift.max($0, 0).squareRoot() }
+        let inv1 = root1.map { $0 > 0 ? 1 / $0 : 0 }, inv2 = root2.map { $0 > 0 ? 1 / $0 : 0 }
         nngp.storage.withUnsafeMutableBufferPointer { sp in ntk.storage.withUnsafeMutableBufferPointer { tp in
-        g.storage.withUnsafeBufferPointer { gp in flat1.withUnsafeBufferPointer { f1 in flat2.withUnsafeBufferPointer { f2 in
+        flat1.withUnsafeBufferPointer { f1 in flat2.withUnsafeBufferPointer { f2 in
         coef.withUnsafeBufferPointer { cp in
-            nonisolated(unsafe) let S = sp.baseAddress!, T = tp.baseAddress!, G = gp.baseAddress!
+        root1.withUnsafeBufferPointer { r1p in root2.withUnsafeBufferPointer { r2p in inv1.withUnsafeBufferPointer { i1p in inv2.withUnsafeBufferPointer { i2p in
+            nonisolated(unsafe) let R1 = r1p.baseAddress!, R2 = r2p.baseAddress!, I1 = i1p.baseAddress!, I2 = i2p.baseAddress!
+            nonisolated(unsafe) let S = sp.baseAddress!, T = tp.baseAddress!, G = UnsafePointer(sp.baseAddress!)
             nonisolated(unsafe) let D1 = f1.baseAddress!, D2 = f2.baseAddress!, C = cp.baseAddress!
             let rowChunks = symmetric ? Parallel.upperTriangleRowChunks(n1) :
                 (0..<min(64, max(1, n1))).map { Parallel.range($0, min(64, max(1, n1)), n1) }
             let work = { @Sendable (rows: Range<Int>) in
+                typealias V = SIMD4<Double>
                 let c0 = C[0]
                 for i in rows {
-                    let jStart = symmetric ? i : 0
-                    for j in jStart..<n2 {
+                    var j = symmetric ? i : 0
+                    // Four entries in lockstep: independent recursions overlap in the pipeline.
+                    while j + 4 <= n2 {
+                        let gij = V(G[i * n2 + j], G[i * n2 + j + 1], G[i * n2 + j + 2], G[i * n2 + j + 3])
+                        var s: V = c0[0] * gij + c0[1]
+                        var t: V = c0[2] * gij + c0[3]
+                        for l in 1..<layers {
+                            let a = (l - 1) * n1 + i, b = (l - 1) * n2 + j
+                            let q22 = V(D2[b], D2[b + 1], D2[b + 2], D2[b + 3])
+                            let r2 = V(R2[b], R2[b + 1], R2[b + 2], R2[b + 3])
+                            let i2 = V(I2[b], I2[b + 1], I2[b + 2], I2[b + 3])
+                            let e = map.lanes(V(repeating: D1[a]), q22, R1[a] * r2, I1[a] * i2, s)
+                            let c = C[l]
+                            let tn: V = c[0] * e.eDot * t
+                            t = c[2] * e.e + c[3] + tn
+                            s = c[0] * e.e + c[1]
+                        }
+                        for k in 0..<4 { S[i * n2 + j + k] = s[k]; T[i * n2 + j + k] = t[k] }
+                        j += 4
+                    }
+                    while j < n2 {
                         let gij = G[i * n2 + j]
                         var s = c0[0] * gij + c0[1]
                         var t = c0[2] * gij + c0[3]
                         for l in 1..<layers {
-                            let e = map(D1[(l - 1) * n1 + i], D2[(l - 1) * n2 + j], s)
+                            let a = (l - 1) * n1 + i, b = (l - 1) * n2 + j
+                            let e = map(D1[a], D2[b], R1[a] * R2[b], I1[a] * I2[b], s)
                             let c = C[l]
                             t = c[2] * e[0] + c[3] + c[0] * e[1] * t
                             s = c[0] * e[0] + c[1]
                         }
                         S[i * n2 + j] = s
                         T[i * n2 + j] = t
+                        j += 1
                     }
                 }
             }
@@ -134,26 +164,55 @@ public struct InfiniteWidthKernel: Sendable {
             } else {
                 for r in rowChunks { work(r) }
             }
-        } } } } } }
+        } } } } } } } } }
         if symmetric { nngp.symmetrizeFromUpper(); ntk.symmetrizeFromUpper() }
     }
 }
 
 /// A specialized dual map (E, Edot) for the fused recursion loop.
-protocol PairMap: Sendable { func callAsFunction(_ q11: Double, _ q22: Double, _ q12: Double) -> SIMD2<Double> }
+/// Arguments: q11, q22, sqrt(q11 q22), 1 / sqrt(q11 q22) (0 if zero), q12.
+protocol PairMap: Sendable {
+    func callAsFunction(_ q11: Double, _ q22: Double, _ norm: Double, _ inverseNorm: Double, _ q12: Double) -> SIMD2<Double>
+    /// Four entries at once (default: lane by lane).
+    func lanes(_ q11: SIMD4<Double>, _ q22: SIMD4<Double>, _ norm: SIMD4<Double>, _ inverseNorm: SIMD4<Double>, _ q12: SIMD4<Double>)
+        -> (e: SIMD4<Double>, eDot: SIMD4<Double>)
+}
+extension PairMap {
+    @inline(__always)
+    func lanes(_ q11: SIMD4<Double>, _ q22: SIMD4<Double>, _ norm: SIMD4<Double>, _ inverseNorm: SIMD4<Double>, _ q12: SIMD4<Double>)
+        -> (e: SIMD4<Double>, eDot: SIMD4<Double>) {
+        var e = SIMD4<Double>(), d = SIMD4<Double>()
+        for k in 0..<4 {
+            let v = self(q11[k], q22[k], norm[k], inverseNorm[k], q12[k])
+            e[k] = v[0]; d[k] = v[1]
+        }
+        return (e, d)
+    }
+}
 struct ABReluMap: PairMap {
     let a: Double, b: Double
-    @inline(__always) func callAsFunction(_ q11: Double, _ q22: Double, _ q12: Double) -> SIMD2<Double> {
-        DualActivation.abRelu(q11, q22, q12, a: a, b: b)
+    @inline(__always) func callAsFunction(_ q11: Double, _ q22: Double, _ norm: Double, _ inverseNorm: Double, _ q12: Double) -> SIMD2<Double> {
+        DualActivation.abRelu(norm: norm, inverseNorm: inverseNorm, q12, a: a, b: b)
+    }
+    @inline(__always)
+    func lanes(_ q11: SIMD4<Double>, _ q22: SIMD4<Double>, _ norm: SIMD4<Double>, _ inverseNorm: SIMD4<Double>, _ q12: SIMD4<Double>)
+        -> (e: SIMD4<Double>, eDot: SIMD4<Double>) {
+        DualActivation.abRelu(norm: norm, inverseNorm: inverseNorm, q12, a: a, b: b)
     }
 }
 struct ErfMap: PairMap {
-    @inline(__always) func callAsFunction(_ q11: Double, _ q22: Double, _ q12: Double) -> SIMD2<Double> { DualActivation.erf(q11, q22, q12) }
+    @inline(__always) func callAsFunction(_ q11: Double, _ q22: Double, _ norm: Double, _ inverseNorm: Double, _ q12: Double) -> SIMD2<Double> {
+        DualActivation.erf(q11, q22, q12)
+    }
 }
 struct IdentityMap: PairMap {
-    @inline(__always) func callAsFunction(_ q11: Double, _ q22: Double, _ q12: Double) -> SIMD2<Double> { SIMD2(q12, 1) }
+    @inline(__always) func callAsFunction(_ q11: Double, _ q22: Double, _ norm: Double, _ inverseNorm: Double, _ q12: Double) -> SIMD2<Double> {
+        SIMD2(q12, 1)
+    }
 }
 struct GenericMap: PairMap {
     let dual: DualActivation
-    func callAsFunction(_ q11: Double, _ q22: Double, _ q12: Double) -> SIMD2<Double> { dual(q11, q22, q12) }
+    func callAsFunction(_ q11: Double, _ q22: Double, _ norm: Double, _ inverseNorm: Double, _ q12: Double) -> SIMD2<Double> {
+        dual(q11, q22, q12)
+    }
 }

@@ -84,21 +84,45 @@ public struct KernelGradientFlow: Sendable {
         }
     }
 
-    /// The linear operator A_t = Theta(x*, X) V diag(D_t) V^T, so that f_t(x*) - f_0(x*) = A_t (Y - f_0(X)).
-    /// `testTrainKernel == nil` means the training points.
-    public func operatorAt(_ time: TrainingTime, testTrainKernel: Matrix? = nil) throws -> Matrix {
+    /// P = Theta(x*, X) V, the test-train kernel in the eigenbasis (shared by every time).
+    /// `testTrainKernel == nil` means the training points (with the regularized kernel).
+    public func projected(testTrainKernel: Matrix? = nil) throws -> Matrix {
         var kx: Matrix
         if let testTrainKernel { kx = testTrainKernel } else { kx = trainKernel; kx.addToDiagonal(diagonalRegularizer) }
         guard kx.cols == eigen.values.count else {
             throw OverparamError.shapeMismatch("test-train kernel has \(kx.cols) columns, the training set has \(eigen.values.count) points")
         }
+        return Matrix.product(kx, .none, eigen.vectors, .none)
+    }
+
+    /// The linear operator A_t = Theta(x*, X) V diag(D_t) V^T, so that f_t(x*) - f_0(x*) = A_t (Y - f_0(X)).
+    /// `testTrainKernel == nil` means the training points.
+    public func operatorAt(_ time: TrainingTime, testTrainKernel: Matrix? = nil) throws -> Matrix {
+        try operatorAt(time, projected: try projected(testTrainKernel: testTrainKernel))
+    }
+
+    func operatorAt(_ time: TrainingTime, projected: Matrix) throws -> Matrix {
         let d = try transfer(time)
-        var p = Matrix.product(kx, .none, eigen.vectors, .none)          // m x n
+        var p = projected
         let n = d.count
         p.storage.withUnsafeMutableBufferPointer { pp in
             for i in 0..<p.rows { for k in 0..<n { pp[i * n + k] *= d[k] } }
         }
         return Matrix.product(p, .none, eigen.vectors, .transposed)
+    }
+
+    /// Mean and covariance over initializations at several times, sharing the projection P = Theta(x*, X) V:
+    /// per time one GEMM for A_t and one for A_t K. This is neural-tangents' `gradient_descent_mse_ensemble`
+    /// (with our eta / n time convention).
+    public func ensemble(at times: [TrainingTime], targets y: Matrix, testTrainKernel: Matrix? = nil, nngpTrainTrain: Matrix,
+                         nngpTestTrain: Matrix? = nil, nngpTestTest: Matrix? = nil) throws -> [(mean: Matrix, covariance: Matrix)] {
+        guard y.rows == eigen.values.count else { throw OverparamError.shapeMismatch("targets have \(y.rows) rows, the training kernel is \(eigen.values.count)x\(eigen.values.count)") }
+        let p = try projected(testTrainKernel: testTrainKernel)
+        return try times.map { t in
+            let a = try operatorAt(t, projected: p)
+            return (Matrix.product(a, .none, y, .none),
+                    try covariance(operator: a, nngpTrainTrain: nngpTrainTrain, nngpTestTrain: nngpTestTrain, nngpTestTest: nngpTestTest))
+        }
     }
 
     /// Mean prediction f_t(x*) = f_0(x*) + A_t (Y - f_0(X)). Targets Y are n x c (c outputs sharing the kernel);
@@ -122,7 +146,11 @@ public struct KernelGradientFlow: Sendable {
     /// where K is the NNGP (the law of f_0) and A_t the operator above.
     public func covariance(_ time: TrainingTime, testTrainKernel: Matrix? = nil, nngpTrainTrain: Matrix,
                            nngpTestTrain: Matrix? = nil, nngpTestTest: Matrix? = nil) throws -> Matrix {
-        let a = try operatorAt(time, testTrainKernel: testTrainKernel)
+        try covariance(operator: try operatorAt(time, testTrainKernel: testTrainKernel), nngpTrainTrain: nngpTrainTrain,
+                       nngpTestTrain: nngpTestTrain, nngpTestTest: nngpTestTest)
+    }
+
+    func covariance(operator a: Matrix, nngpTrainTrain: Matrix, nngpTestTrain: Matrix?, nngpTestTest: Matrix?) throws -> Matrix {
         let kxs = nngpTestTrain ?? nngpTrainTrain
         let kss = nngpTestTest ?? nngpTrainTrain
         guard kxs.rows == a.rows, kss.rows == a.rows, nngpTrainTrain.rows == a.cols else {
