@@ -4,11 +4,13 @@ import PackageDescription
 let package = Package(
     name: "Overparam",
     products: [
-        .library(name: "Overparam", targets: ["Overparam"]),
+        .library(name: "Overparam", targets: ["Overparam", "OverparamExperiments"]),
         .executable(name: "overparam", targets: ["OverparamCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
@@ -23,12 +25,17 @@ let package = Package(
             resources: [.copy("Resources/digits.csv.gz")],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
+        .target(
+            name: "OverparamExperiments",
+            dependencies: ["Overparam", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
         .executableTarget(
             name: "OverparamCLI",
-            dependencies: ["Overparam", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Overparam", "OverparamExperiments", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/overparam"
         ),
-        .testTarget(name: "OverparamTests", dependencies: ["Overparam"]),
+        .testTarget(name: "OverparamTests", dependencies: ["Overparam", "OverparamExperiments"]),
     ],
     swiftLanguageModes: [.v6]
 )
