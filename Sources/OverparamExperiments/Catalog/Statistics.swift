@@ -1,0 +1,44 @@
+import Foundation
+
+/// Least-squares line y = a + b x with the standard error of the slope (from the residuals; n - 2 degrees of
+/// freedom) — the fits behind every "slope" claim.
+public struct LinearFit: Sendable {
+    public var intercept: Double
+    public var slope: Double
+    public var slopeStandardError: Double
+    public var count: Int
+
+    public init?(x: [Double], y: [Double]) {
+        let pts = zip(x, y).filter { $0.0.isFinite && $0.1.isFinite }
+        let n = Double(pts.count)
+        guard pts.count >= 3 else { return nil }
+        let mx = pts.reduce(0) { $0 + $1.0 } / n, my = pts.reduce(0) { $0 + $1.1 } / n
+        let sxx = pts.reduce(0) { $0 + ($1.0 - mx) * ($1.0 - mx) }
+        guard sxx > 0 else { return nil }
+        let sxy = pts.reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) }
+        let b = sxy / sxx, a0 = my - b * mx
+        slope = b
+        intercept = a0
+        let rss = pts.reduce(0) { let r = $1.1 - (a0 + b * $1.0); return $0 + r * r }
+        slopeStandardError = (rss / (n - 2) / sxx).squareRoot()
+        count = pts.count
+    }
+
+    /// Fit log y against log x (power law y ~ x^slope).
+    public static func powerLaw(x: [Double], y: [Double]) -> LinearFit? {
+        let pts = zip(x, y).filter { $0.0 > 0 && $0.1 > 0 }
+        return LinearFit(x: pts.map { Foundation.log($0.0) }, y: pts.map { Foundation.log($0.1) })
+    }
+}
+
+/// Mean and standard error of the mean.
+public func meanAndStandardError(_ v: [Double]) -> (mean: Double, se: Double) {
+    let n = Double(v.count)
+    guard v.count > 1 else { return (v.first ?? .nan, .nan) }
+    let m = v.reduce(0, +) / n
+    let s2 = v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / (n - 1)
+    return (m, (s2 / n).squareRoot())
+}
+
+/// Format a number with `digits` significant digits.
+public func sig(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)g", x) }

@@ -1,0 +1,26 @@
+import Foundation
+import Overparam
+
+/// The experiments `overparam reproduce` knows, in listing order.
+public struct ExperimentRegistry: Sendable {
+    public let experiments: [AnyExperiment]
+
+    public init(_ experiments: [AnyExperiment]) { self.experiments = experiments }
+
+    /// Every registered experiment of Overparam.
+    public static let standard = ExperimentRegistry([
+        AnyExperiment(KernelConvergenceExperiment()),
+        AnyExperiment(KernelGalleryExperiment()),
+        AnyExperiment(DigitsKernelExperiment()),
+    ])
+
+    public var ids: [String] { experiments.map { $0.id } }
+
+    /// The experiment with this id (an error names the id and how to list them).
+    public func experiment(_ id: String) throws -> AnyExperiment {
+        guard let e = experiments.first(where: { $0.id == id }) else {
+            throw OverparamError.invalidArgument(name: id, problem: "unknown experiment id; run `overparam reproduce --list` for the ids")
+        }
+        return e
+    }
+}
