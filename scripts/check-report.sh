@@ -52,7 +52,7 @@ trap 'rm -rf "$TMP"' EXIT
 FLAGS=(--headless --no-sandbox --disable-gpu --allow-file-access-from-files --virtual-time-budget=10000
        --user-data-dir="$TMP/profile" --no-first-run --no-default-browser-check --disable-extensions
        --disable-background-networking --disable-sync --mute-audio --hide-scrollbars)
-URL="file://$ABS/index.html"
+URL="file://${ABS// /%20}/index.html"
 
 timeout 60 "$CHROME" "${FLAGS[@]}" --dump-dom "$URL" >"$TMP/dom.html" 2>"$TMP/stderr.txt"
 rc=$?

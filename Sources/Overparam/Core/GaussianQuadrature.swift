@@ -43,8 +43,14 @@ public struct GaussRule: Sendable {
 /// E g(u, v) with (u, v) ~ N(0, [[q11, q12], [q12, q22]]).
 ///
 /// Two rules, chosen by the integrand:
-/// - smooth integrands: a tensor Gauss-Hermite rule in (z1, z2) with u = sqrt(q11) z1,
-///   v = sqrt(q22) (c z1 + sqrt(1 - c^2) z2), c = q12 / sqrt(q11 q22) (spectral convergence);
+/// - smooth integrands (activations with a transition of width ~1 around 0): in (z1, z2) with u = sqrt(q11) z1,
+///   v = sqrt(q22) (c z1 + sqrt(1 - c^2) z2), c = q12 / sqrt(q11 q22): a tensor Gauss-Hermite rule while the
+///   variances are small (q <= 1: the activation is smooth on the Gaussian's scale), otherwise composite
+///   Gauss-Legendre on panels graded away from the transitions (z1 = 0, and for each z1 the z2 where v = 0), whose
+///   first panel is as narrow as the transition (width 1 / sqrt(q)) and whose panels double outward (up to width 1.5)
+///   to |z| = 9
+///   (the mass beyond is below 1e-18). Plain Gauss-Hermite loses accuracy fast as q grows (E[erf(2z)^2] with 48
+///   nodes is off by 2e-4), the graded rule does not;
 /// - integrands with kinks on the lines u = 0 and v = 0 (ReLU-like): polar coordinates z = r (cos t, sin t),
 ///   Gauss-Legendre in t on each sector between kink rays (where the integrand is smooth) and Gauss-Laguerre in
 ///   s = r^2 / 2. For positively homogeneous integrands of degree <= 2 the radial rule is exact, so the rule
@@ -53,6 +59,7 @@ public struct GaussianExpectation: Sendable {
     public let hermite: GaussRule
     let legendre: GaussRule
     let laguerre: GaussRule
+    let panel: GaussRule
 
     /// `order` Gauss-Hermite nodes per dimension (smooth rule), `angularOrder` Legendre nodes per sector and
     /// `radialOrder` Laguerre nodes (kinked rule).
@@ -60,6 +67,37 @@ public struct GaussianExpectation: Sendable {
         hermite = .hermite(order)
         legendre = .legendre(angularOrder)
         laguerre = .laguerre(radialOrder)
+        panel = .legendre(8)
+    }
+
+    /// Variance up to which the Gauss-Hermite rule is used for smooth integrands.
+    static let hermiteVarianceLimit = 1.0
+
+    /// Visit the nodes and weights of a rule for E f(z), z ~ N(0, 1), with panels graded away from `breakpoint`
+    /// (first panel width min(0.5, 0.5 / scale), then doubling up to 1.5), covering [-9, 9], 8-point Gauss-Legendre
+    /// per panel. Weights include the normal density. Accuracy about 1e-11 for E[erf(a z) erf(b z')] at any a, b.
+    @inline(__always)
+    func forEachGradedNode(breakpoint b: Double, scale: Double, _ body: (Double, Double) -> Void) {
+        let limit = 9.0
+        let h0 = 0.5 / Swift.max(1, scale)
+        let inv = 1 / (2 * Double.pi).squareRoot()
+        for side in [1.0, -1.0] {
+            let end = side > 0 ? limit : -limit
+            if (side > 0 && b >= limit) || (side < 0 && b <= -limit) { continue }
+            var lo = Swift.min(Swift.max(b, -limit), limit), h = h0, k = 0
+            while side > 0 ? lo < end : lo > end {
+                var hi = lo + side * h
+                if side > 0 ? hi > end : hi < end { hi = end }
+                let mid = 0.5 * (lo + hi), half = 0.5 * (hi - lo)
+                for (y, w) in zip(panel.nodes, panel.weights) {
+                    let z = mid + half * y
+                    body(z, Swift.abs(half) * w * inv * Foundation.exp(-0.5 * z * z))
+                }
+                lo = hi
+                k += 1
+                if k >= 2 { h = Swift.min(2 * h, 1.5) }   // capped so the Gaussian factor stays resolved
+            }
+        }
     }
 
     /// A shared default instance.
@@ -80,7 +118,11 @@ public struct GaussianExpectation: Sendable {
             return acc
         }
         var acc = SIMD2<Double>(0, 0)
-        for (x, w) in zip(hermite.nodes, hermite.weights) { acc += w * f(x * s) }
+        if q <= Self.hermiteVarianceLimit {
+            for (x, w) in zip(hermite.nodes, hermite.weights) { acc += w * f(x * s) }
+        } else {
+            forEachGradedNode(breakpoint: 0, scale: s) { z, w in acc += w * f(z * s) }
+        }
         return acc
     }
 
@@ -89,8 +131,21 @@ public struct GaussianExpectation: Sendable {
                             _ g: (Double, Double) -> SIMD2<Double>) -> SIMD2<Double> {
         let s1 = Swift.max(q11, 0).squareRoot(), s2 = Swift.max(q22, 0).squareRoot()
         var c = (s1 > 0 && s2 > 0) ? q12 / (s1 * s2) : 0
-        c = Swift.min(1, Swift.max(-1, c))
-        let sc = Swift.max(0, 1 - c * c).squareRoot()
+        c = c > 1 - 4 * Double.ulpOfOne ? 1 : (c < -1 + 4 * Double.ulpOfOne ? -1 : c)   // parallel up to rounding
+        let sc = Swift.max(0, (1 - c) * (1 + c)).squareRoot()   // (1 - c)(1 + c): no cancellation near |c| = 1
+        if !kinksOnAxes && Swift.max(q11, q22) > Self.hermiteVarianceLimit {
+            var acc = SIMD2<Double>(0, 0)
+            let innerScale = s2 * sc
+            forEachGradedNode(breakpoint: 0, scale: s1) { z1, w1 in
+                var inner = SIMD2<Double>(0, 0)
+                let u = s1 * z1
+                // v = 0 at z2 = -c z1 / sc; far outside [-9, 9] (or sc = 0) it plays no role.
+                let b = sc > 1e-300 ? -c * z1 / sc : 1e300
+                forEachGradedNode(breakpoint: b, scale: innerScale) { z2, w2 in inner += w2 * g(u, s2 * (c * z1 + sc * z2)) }
+                acc += w1 * inner
+            }
+            return acc
+        }
         if !kinksOnAxes {
             var acc = SIMD2<Double>(0, 0)
             for (x1, w1) in zip(hermite.nodes, hermite.weights) {

@@ -69,9 +69,11 @@ public struct DualActivation: Sendable {
     @inlinable @inline(__always)
     public static func abRelu(norm: Double, inverseNorm: Double, _ q12: Double, a: Double, b: Double) -> SIMD2<Double> {
         var c = q12 * inverseNorm
-        c = c > 1 ? 1 : (c < -1 ? -1 : c)
+        // Within 4 ulp of +-1 the inputs are parallel up to rounding: snap, so exactly parallel pairs (the diagonal)
+        // get theta = 0 exactly instead of acos(1 - eps) ~ 2e-8.
+        c = c > 1 - 4 * Double.ulpOfOne ? 1 : (c < -1 + 4 * Double.ulpOfOne ? -1 : c)
         let theta = arccos(c)
-        let s = norm * Swift.max(0, 1 - c * c).squareRoot()
+        let s = norm * Swift.max(0, (1 - c) * (1 + c)).squareRoot()
         let mix = (a * a + b * b) * (Double.pi - theta) + 2 * a * b * theta
         let inv2pi = 1 / (2 * Double.pi)
         return SIMD2(((a - b) * (a - b) * s + mix * q12) * inv2pi, mix * inv2pi)
@@ -133,9 +135,10 @@ public struct DualActivation: Sendable {
         -> (e: SIMD4<Double>, eDot: SIMD4<Double>) {
         typealias V = SIMD4<Double>
         let raw: V = q12 * inverseNorm
-        let c = raw.replacing(with: 1, where: raw .> 1).replacing(with: -1, where: raw .< -1)
+        let snap = 1 - 4 * Double.ulpOfOne
+        let c = raw.replacing(with: 1, where: raw .> snap).replacing(with: -1, where: raw .< -snap)
         let theta = arccos(c)
-        let oneMinus: V = 1 - c * c
+        let oneMinus: V = (1 - c) * (1 + c)
         let s: V = norm * oneMinus.replacing(with: 0, where: oneMinus .< 0).squareRoot()
         let piMinus: V = Double.pi - theta
         let mix: V = (a * a + b * b) * piMinus + (2 * a * b) * theta

@@ -84,7 +84,7 @@ public enum HTMLReport {
 
     /// One CSV field, quoted when it contains a comma, a quote or a line break (quotes doubled).
     static func csvField(_ s: String) -> String {
-        guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
+        guard s.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return s }
         return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
@@ -199,7 +199,7 @@ public enum HTMLReport {
             }
             if !a.tables.isEmpty {
                 o += "<p class=\"tables\">Data: "
-                o += a.tables.map { t in
+                o += a.tables.map { (t: DataTable) -> String in
                     let href = dir + "/" + urlComponent(fileComponent(t.name)) + ".csv"
                     return "<a href=\"\(esc(href))\">\(esc(fileComponent(t.name))).csv</a>"
                 }.joined(separator: ", ")
@@ -315,8 +315,8 @@ public enum HTMLReport {
     h3 { font-size: 16px; margin: 18px 0 6px 0; }
     .meta, .source, .runtime, .preset { color: var(--muted); }
     .totals { font-size: 18px; font-weight: 600; }
-    .pass { color: var(--pass); font-weight: 600; }
-    .fail { color: var(--fail); font-weight: 600; }
+    span.pass, td.pass { color: var(--pass); font-weight: 600; }
+    span.fail, td.fail { color: var(--fail); font-weight: 600; }
     table { border-collapse: collapse; margin: 8px 0 16px 0; width: 100%; }
     th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
     th { background: #f6f8fa; }
