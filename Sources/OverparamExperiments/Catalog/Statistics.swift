@@ -24,6 +24,28 @@ public struct LinearFit: Sendable {
         count = pts.count
     }
 
+    /// Weighted least squares with known standard deviations `sigma` of the y values: the slope's standard error
+    /// then comes from the measurement errors, sqrt(1 / sum w_i (x_i - xbar_w)^2), w_i = 1 / sigma_i^2.
+    public init?(x: [Double], y: [Double], sigma: [Double]) {
+        let pts = (0..<min(x.count, y.count, sigma.count)).filter { x[$0].isFinite && y[$0].isFinite && sigma[$0] > 0 }
+        guard pts.count >= 2 else { return nil }
+        let w = pts.map { 1 / (sigma[$0] * sigma[$0]) }, sw = w.reduce(0, +)
+        let mx = zip(pts, w).reduce(0) { $0 + $1.1 * x[$1.0] } / sw, my = zip(pts, w).reduce(0) { $0 + $1.1 * y[$1.0] } / sw
+        let sxx = zip(pts, w).reduce(0) { $0 + $1.1 * (x[$1.0] - mx) * (x[$1.0] - mx) }
+        guard sxx > 0 else { return nil }
+        let sxy = zip(pts, w).reduce(0) { $0 + $1.1 * (x[$1.0] - mx) * (y[$1.0] - my) }
+        slope = sxy / sxx
+        intercept = my - slope * mx
+        slopeStandardError = (1 / sxx).squareRoot()
+        count = pts.count
+    }
+
+    /// Power law with standard errors of y: fits log y with sigma_log = se / y.
+    public static func powerLaw(x: [Double], y: [Double], standardErrors se: [Double]) -> LinearFit? {
+        let idx = (0..<min(x.count, y.count, se.count)).filter { x[$0] > 0 && y[$0] > 0 }
+        return LinearFit(x: idx.map { Foundation.log(x[$0]) }, y: idx.map { Foundation.log(y[$0]) }, sigma: idx.map { se[$0] / y[$0] })
+    }
+
     /// Fit log y against log x (power law y ~ x^slope).
     public static func powerLaw(x: [Double], y: [Double]) -> LinearFit? {
         let pts = zip(x, y).filter { $0.0 > 0 && $0.1 > 0 }

@@ -43,7 +43,7 @@ public struct AnyExperiment: Sendable {
     /// The preset's configuration with TOML overrides applied: the keys of the table `[<id>]` of the file replace
     /// the preset's values (unknown keys and wrong types are errors naming the file and key).
     public func configuration(_ preset: Preset, overrides: TOMLTable? = nil, file: String = "config") throws -> Data {
-        try _configure(preset, overrides?[id]?.table, file)
+        try _configure(preset, overrides.flatMap { tomlTable($0, path: id) }, file)
     }
 
     public func runs(_ config: Data) throws -> [RunKey] { try _runs(config) }
@@ -79,4 +79,28 @@ func coerce(_ v: TOMLValueConvertible, like old: TOMLValueConvertible, key: Stri
     case let (a, b) where a == b: return v
     default: throw bad
     }
+}
+
+/// The table at a dotted path: `[kernels.mc-convergence]` parses as nested tables, `["kernels.mc-convergence"]` as one.
+func tomlTable(_ root: TOMLTable, path: String) -> TOMLTable? {
+    if let t = root[path]?.table { return t }
+    var node: TOMLTable? = root
+    for part in path.split(separator: ".") { node = node?[String(part)]?.table }
+    return node
+}
+
+/// Experiment ids named by a config file's tables (dotted or quoted), and the paths that name none.
+func tomlExperimentPaths(_ root: TOMLTable, known: Set<String>, prefix: String = "") -> (ids: [String], unknown: [String]) {
+    var ids = [String](), unknown = [String]()
+    for key in root.keys {
+        let path = prefix.isEmpty ? key : prefix + "." + key
+        if known.contains(path) { ids.append(path); continue }
+        if let sub = root[key]?.table, known.contains(where: { $0.hasPrefix(path + ".") }) {
+            let r = tomlExperimentPaths(sub, known: known, prefix: path)
+            ids += r.ids; unknown += r.unknown
+        } else {
+            unknown.append(path)
+        }
+    }
+    return (ids, unknown)
 }

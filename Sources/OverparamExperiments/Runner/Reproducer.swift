@@ -52,10 +52,8 @@ public struct Reproducer: Sendable {
     public func run(ids: [String], progress: ProgressReporter) throws -> ReproduceSummary {
         let experiments = try ids.map { try registry.experiment($0) }
         let table = try overrides()
-        if let table {
-            for key in table.keys where (try? registry.experiment(key)) == nil {
-                throw OverparamError.format(path: options.configFile ?? "config", problem: "[\(key)] is not an experiment id; see overparam reproduce --list")
-            }
+        if let table, let bad = tomlExperimentPaths(table, known: Set(registry.ids)).unknown.first {
+            throw OverparamError.format(path: options.configFile ?? "config", problem: "[\(bad)] is not an experiment id; see overparam reproduce --list")
         }
         let store = try RunStore(directory: options.outDirectory)
         var errors = [String]()
