@@ -1,10 +1,11 @@
-# Overparam: `make run` (the digits demo) and `make test` (the test suite). Both install what is missing.
+# Overparam: `make run` (digits demo + quick reproduction of every experiment) and `make test` (all tests).
+# Both install what is missing (apt-get) and build in release mode.
 SWIFT ?= swift
 RELEASE = -c release
 BIN = .build/release/overparam
-export OPENBLAS_NUM_THREADS ?= 2
+REPORT ?= overparam-report
 
-.PHONY: deps build run test bench clean
+.PHONY: deps build run test test-cli check-report bench clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -14,13 +15,24 @@ build: deps
 
 run: build
 	$(BIN) digits --out out/digits
+	@echo
+	$(BIN) reproduce --all --preset quick --out $(REPORT)
+	@echo
+	@echo "Open $(REPORT)/index.html in a browser (figures and CSV data are in $(REPORT)/<experiment>/)."
 
-test: deps
-	$(SWIFT) build $(RELEASE) --product overparam
+# End-to-end CLI checks (errors, kill -9 resume, shards + merge, report in headless Chromium), then the Swift tests.
+test: build
+	bash scripts/test-cli.sh
 	$(SWIFT) test $(RELEASE) -Xswiftc -enable-testing
+
+test-cli: build
+	bash scripts/test-cli.sh
+
+check-report: build
+	bash scripts/check-report.sh $(REPORT)
 
 bench: build
 	@bash bench/run.sh
 
 clean:
-	rm -rf .build out
+	rm -rf .build out $(REPORT)

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# End-to-end checks of the overparam CLI as a user runs it: bad input gives one clear line and a non-zero exit
+# with no output file; a sweep killed with SIGKILL resumes to exactly the results of an uninterrupted sweep;
+# three shards run as parallel processes merge into the same runs and results; the report renders in Chromium.
+# Prints 'N passed, M failed' and exits non-zero on any failure.
+set -u
+cd "$(dirname "$0")/.."
+BIN=${BIN:-.build/release/overparam}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0; fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
+
+# expect_error NAME PATTERN OUTFILE -- command...: non-zero exit, exactly one stderr line matching PATTERN, no OUTFILE.
+expect_error() {
+  local name=$1 pattern=$2 out=$3; shift 4
+  "$@" >"$T/stdout" 2>"$T/stderr"; local rc=$?
+  local lines; lines=$(wc -l < "$T/stderr")
+  if [ $rc -eq 0 ]; then bad "$name: exit status 0"; return; fi
+  if [ "$lines" -ne 1 ]; then bad "$name: $lines stderr lines: $(cat "$T/stderr")"; return; fi
+  if ! grep -qiE -- "$pattern" "$T/stderr"; then bad "$name: message '$(cat "$T/stderr")' lacks /$pattern/"; return; fi
+  if [ -n "$out" ] && [ -e "$out" ]; then bad "$name: wrote $out"; return; fi
+  ok
+}
+
+python3 - "$T" <<'PY'
+import sys, struct
+import array
+d = sys.argv[1]
+def npy(path, rows, dtype='<f8'):
+    r, c = len(rows), len(rows[0])
+    header = "{'descr': '%s', 'fortran_order': False, 'shape': (%d, %d), }" % (dtype, r, c)
+    header += ' ' * (63 - (10 + len(header)) % 64) + '\n'
+    fmt = 'd' if dtype == '<f8' else 'i'
+    data = array.array(fmt, [v for row in rows for v in row]).tobytes()
+    open(path, 'wb').write(b'\x93NUMPY\x01\x00' + struct.pack('<H', len(header)) + header.encode() + data)
+npy(d + '/x.npy', [[0.1, 0.2, 0.3], [1.0, -0.5, 0.2], [0.3, 0.3, -1.0], [2.0, 0.1, 0.0]])
+npy(d + '/z.npy', [[0.5, 0.5, 0.5], [-1.0, 0.0, 1.0]])
+npy(d + '/y.npy', [[1.0], [-1.0], [0.5], [0.0]])
+npy(d + '/nan.npy', [[0.1, float('nan'), 0.3]])
+npy(d + '/d2.npy', [[0.1, 0.2], [0.3, 0.4]])
+npy(d + '/dup.npy', [[0.1, 0.2, 0.3], [0.1, 0.2, 0.3]])
+npy(d + '/ydup.npy', [[1.0], [2.0]])
+open(d + '/text.npy', 'w').write('not an npy file\n')
+PY
+
+# --- Happy paths.
+if $BIN kernel --x "$T/x.npy" --x2 "$T/z.npy" --depth 2 --nngp-out "$T/K.npy" --ntk-out "$T/Th.npy" >/dev/null && [ -s "$T/K.npy" ] && [ -s "$T/Th.npy" ]; then ok; else bad "kernel writes NNGP and NTK"; fi
+if $BIN kernel --empirical --width 64 --seed 3 --x "$T/x.npy" --depth 2 --ntk-out "$T/E.npy" >/dev/null && [ -s "$T/E.npy" ]; then ok; else bad "empirical kernel"; fi
+if $BIN predict --x-train "$T/x.npy" --y-train "$T/y.npy" --x-test "$T/z.npy" --time 10 --learning-rate 1 --mean-out "$T/M.npy" --cov-out "$T/C.npy" >/dev/null && [ -s "$T/M.npy" ] && [ -s "$T/C.npy" ]; then ok; else bad "predict writes mean and covariance"; fi
+
+# --- Bad input: one clear line, non-zero exit, no output file.
+expect_error "missing file" "no such file|not found|does not exist" "$T/o1.npy" -- $BIN kernel --x "$T/missing.npy" --nngp-out "$T/o1.npy"
+expect_error "not an npy" "npy|magic|format" "$T/o2.npy" -- $BIN kernel --x "$T/text.npy" --nngp-out "$T/o2.npy"
+expect_error "NaN input" "NaN" "$T/o3.npy" -- $BIN kernel --x "$T/nan.npy" --nngp-out "$T/o3.npy"
+expect_error "unknown activation" "unknown activation" "$T/o4.npy" -- $BIN kernel --x "$T/x.npy" --activation swish2 --nngp-out "$T/o4.npy"
+expect_error "depth 0" "depth" "$T/o5.npy" -- $BIN kernel --x "$T/x.npy" --depth 0 --nngp-out "$T/o5.npy"
+expect_error "negative variance" "weight-variance" "$T/o6.npy" -- $BIN kernel --x "$T/x.npy" --weight-variance -1 --nngp-out "$T/o6.npy"
+expect_error "shape mismatch" "x2|columns" "$T/o7.npy" -- $BIN kernel --x "$T/x.npy" --x2 "$T/d2.npy" --nngp-out "$T/o7.npy"
+expect_error "singular system" "singular|diag-reg" "$T/o8.npy" -- $BIN predict --x-train "$T/dup.npy" --y-train "$T/ydup.npy" --x-test "$T/z.npy" --time inf --mean-out "$T/o8.npy"
+expect_error "unknown flag" "unknown|unexpected" "" -- $BIN kernel --x "$T/x.npy" --bogus 1
+expect_error "unwritable output" "exist|writable|directory|create" "" -- $BIN kernel --x "$T/x.npy" --nngp-out "$T/no/such/dir/K.npy"
+expect_error "unknown experiment" "unknown experiment" "" -- $BIN reproduce no.such-experiment --out "$T/r0"
+printf '[kernels.mc-convergence\nwidths = [8\n' > "$T/broken.toml"
+expect_error "malformed config" "broken.toml" "" -- $BIN reproduce kernels.mc-convergence --config "$T/broken.toml" --out "$T/r1"
+printf '[kernels.mc-convergence]\nwidthz = [8]\n' > "$T/unknown.toml"
+expect_error "unknown config key" "widthz" "" -- $BIN reproduce kernels.mc-convergence --config "$T/unknown.toml" --out "$T/r2"
+touch "$T/afile"
+expect_error "output folder is a file" "afile" "" -- $BIN reproduce kernels.gallery --out "$T/afile"
+
+# --- Kill -9 mid-sweep, resume, compare with an uninterrupted sweep.
+cat > "$T/sweep.toml" <<'TOML'
+[kernels.mc-convergence]
+widths = [8, 16, 32, 64]
+networks = 6400
+batches = 8
+TOML
+export_runs() { $BIN runs export "$1" | python3 -c '
+import sys, csv
+rows = list(csv.reader(sys.stdin)); h = rows[0]
+keep = [i for i, n in enumerate(h) if n not in ("id", "seconds")]
+print("\n".join(sorted(",".join(r[i] for i in keep) for r in rows[1:])))'; }
+$BIN reproduce kernels.mc-convergence --config "$T/sweep.toml" --out "$T/full" --quiet >/dev/null 2>&1 || bad "uninterrupted sweep"
+$BIN reproduce kernels.mc-convergence --config "$T/sweep.toml" --out "$T/killed" --quiet >/dev/null 2>&1 &
+pid=$!
+# Kill as soon as some but not all runs are finished.
+for _ in $(seq 1 200); do
+  done_runs=$($BIN runs list "$T/killed" 2>/dev/null | tail -1 | sed -n 's/.*, \([0-9]*\) finished/\1/p')
+  if [ -n "$done_runs" ] && [ "$done_runs" -ge 3 ]; then break; fi
+  sleep 0.05
+done
+kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+before=$($BIN runs list "$T/killed" 2>/dev/null | tail -1)
+$BIN reproduce kernels.mc-convergence --config "$T/sweep.toml" --out "$T/killed" --quiet >/dev/null 2>&1 || bad "resumed sweep"
+if [ "$(export_runs "$T/full")" = "$(export_runs "$T/killed")" ] && [ "$(export_runs "$T/full" | wc -l)" -eq 32 ]; then ok; else bad "killed+resumed sweep differs from the uninterrupted one ($before)"; fi
+echo "kill -9 test: before resume: $before"
+
+# --- Three shards as parallel processes, merged, equal the unsharded sweep; merging again adds nothing.
+for i in 0 1 2; do $BIN reproduce kernels.mc-convergence --config "$T/sweep.toml" --shard $i/3 --out "$T/shard$i" --quiet >/dev/null 2>&1 & done
+wait
+$BIN runs merge "$T/merged" "$T/shard0" "$T/shard1" "$T/shard2" >/dev/null || bad "merge"
+if [ "$(export_runs "$T/full")" = "$(export_runs "$T/merged")" ]; then ok; else bad "merged shards differ from the unsharded sweep"; fi
+if $BIN runs merge "$T/merged" "$T/shard0" "$T/shard1" "$T/shard2" | grep -q ": 0 runs added"; then ok; else bad "merge is not idempotent"; fi
+$BIN reproduce kernels.mc-convergence --config "$T/sweep.toml" --seed 5 --out "$T/other" --quiet >/dev/null 2>&1
+printf '[kernels.mc-convergence]\nwidths = [8, 16]\n' > "$T/small.toml"
+$BIN reproduce kernels.mc-convergence --config "$T/small.toml" --out "$T/otherconfig" --quiet >/dev/null 2>&1
+expect_error "mismatched stores" "different configuration" "" -- $BIN runs merge "$T/merged" "$T/otherconfig"
+
+# --- The report of the merged store renders in a real browser.
+$BIN report "$T/merged" >/dev/null || bad "report"
+if [ "${SKIP_BROWSER:-0}" = "1" ]; then echo "browser check skipped (SKIP_BROWSER=1)"; else
+  if bash scripts/check-report.sh "$T/merged"; then ok; else bad "report check in Chromium"; fi
+fi
+
+echo "cli: $pass passed, $fail failed"
+[ $fail -eq 0 ]
