@@ -80,6 +80,7 @@ public struct InfiniteWidthKernel: Sendable {
     /// The kernels k(x_i, x_i) only (n values each), without forming matrices.
     public func diagonal(_ x: Matrix) throws -> (nngp: [Double], ntk: [Double]) {
         guard x.cols == architecture.inputDimension else { throw OverparamError.shapeMismatch("inputs have \(x.cols) columns, expected \(architecture.inputDimension)") }
+        guard x.isFinite else { throw OverparamError.nonFinite("inputs contain NaN or Inf") }
         let sq = (0..<x.rows).map { dot(x.row($0), x.row($0)) / Double(x.cols) }
         let dg = hiddenDiagonals(sq)
         var s = [Double](), t = [Double]()

@@ -23,6 +23,7 @@ extension InfiniteWidthKernel {
     public func layerwise(_ x1: Matrix, _ x2: Matrix? = nil) throws -> LayerwiseKernels {
         let d = architecture.inputDimension
         guard x1.cols == d, (x2?.cols ?? d) == d else { throw OverparamError.shapeMismatch("inputs must have \(d) columns") }
+        guard x1.isFinite, x2?.isFinite ?? true else { throw OverparamError.nonFinite("inputs contain NaN or Inf") }
         let other = x2 ?? x1
         let g = Matrix.product(x1, .none, other, .transposed, alpha: 1 / Double(d))
         let sq1 = (0..<x1.rows).map { dot(x1.row($0), x1.row($0)) / Double(d) }

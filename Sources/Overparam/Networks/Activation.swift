@@ -41,7 +41,9 @@ public enum Activation: Sendable, Hashable, Codable, CustomStringConvertible {
     /// identity, shaped-cubic:psi,L.
     public init(parsing text: String) throws {
         let parts = text.lowercased().split(separator: ":", maxSplits: 1).map(String.init)
-        let name = parts[0]
+        guard let name = parts.first else {
+            throw OverparamError.invalidArgument(name: "--activation", problem: "empty activation name; use one of relu, leaky-relu[:alpha], abs, ab-relu:a,b, erf, tanh, sigmoid, softplus[:a], gelu, sin, identity, shaped-cubic:psi,L")
+        }
         let args = parts.count > 1 ? parts[1].split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) } : []
         func arg(_ i: Int, _ def: Double?) throws -> Double {
             if i < args.count { if let v = args[i] { return v } }
