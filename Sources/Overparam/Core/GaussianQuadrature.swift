@@ -63,7 +63,7 @@ public struct GaussianExpectation: Sendable {
 
     /// `order` Gauss-Hermite nodes per dimension (smooth rule), `angularOrder` Legendre nodes per sector and
     /// `radialOrder` Laguerre nodes (kinked rule).
-    public init(order: Int = 48, angularOrder: Int = 24, radialOrder: Int = 24) {
+    public init(order: Int = 96, angularOrder: Int = 24, radialOrder: Int = 24) {
         hermite = .hermite(order)
         legendre = .legendre(angularOrder)
         laguerre = .laguerre(radialOrder)

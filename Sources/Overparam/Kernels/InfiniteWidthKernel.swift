@@ -160,7 +160,7 @@ public struct InfiniteWidthKernel: Sendable {
                     }
                 }
             }
-            if rowChunks.count > 1 && Parallel.threadCount > 1 && n1 * n2 > 2048 {
+            if rowChunks.count > 1 && Parallel.threadCount > 1 && (n1 * n2 > 2048 || !(map is ABReluMap || map is ErfMap || map is IdentityMap)) {
                 DispatchQueue.concurrentPerform(iterations: rowChunks.count) { work(rowChunks[$0]) }
             } else {
                 for r in rowChunks { work(r) }
