@@ -1,7 +1,8 @@
 # Overparam: `make run` (digits demo + quick reproduction of every experiment) and `make test` (all tests).
 # Both install what is missing (apt-get) and build in release mode.
 SWIFT ?= swift
-RELEASE = -c release
+# One set of flags for the tool and the tests, so `make test` builds once (tests use @testable import).
+RELEASE = -c release -Xswiftc -enable-testing
 BIN = .build/release/overparam
 REPORT ?= overparam-report
 
@@ -23,7 +24,7 @@ run: build
 # End-to-end CLI checks (errors, kill -9 resume, shards + merge, report in headless Chromium), then the Swift tests.
 test: build
 	bash scripts/test-cli.sh
-	$(SWIFT) test $(RELEASE) -Xswiftc -enable-testing
+	$(SWIFT) test $(RELEASE)
 
 test-cli: build
 	bash scripts/test-cli.sh

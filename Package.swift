@@ -35,7 +35,7 @@ let package = Package(
             dependencies: ["Overparam", "OverparamExperiments", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/overparam"
         ),
-        .testTarget(name: "OverparamTests", dependencies: ["Overparam", "OverparamExperiments"]),
+        .testTarget(name: "OverparamTests", dependencies: ["Overparam", "OverparamExperiments", .product(name: "TOMLKit", package: "TOMLKit")]),
     ],
     swiftLanguageModes: [.v6]
 )

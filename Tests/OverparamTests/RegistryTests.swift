@@ -1,0 +1,135 @@
+import Foundation
+import Testing
+import TOMLKit
+@testable import Overparam
+@testable import OverparamExperiments
+
+/// A tiny deterministic experiment: run (setting, seed) returns numbers derived from its seed; counts its calls.
+struct CountingExperiment: Experiment {
+    struct Config: Codable, Sendable { var values: [Int]; var scale: Double; var label: String }
+    let calls: CallCounter
+    var id: String { "test.counting" }
+    var source: String { "test" }
+    var summary: String { "counts" }
+    var claimText: String { "sum of draws is finite" }
+    var estimates: (quick: String, full: String) { ("0 s", "0 s") }
+    var quickNote: String { "tiny" }
+    func configuration(_ preset: Preset) -> Config { Config(values: preset == .quick ? [1, 2, 3] : [1, 2, 3, 4], scale: 1, label: "a") }
+    func runs(_ c: Config) -> [RunKey] { c.values.flatMap { v in (0..<2).map { RunKey("v=\(v)", seed: $0) } } }
+    func run(_ key: RunKey, config: Config, seed: UInt64) throws -> RunOutput {
+        calls.increment()
+        var rng = Xoshiro256StarStar(seed: seed)
+        return RunOutput(metrics: ["draw": config.scale * rng.normal()], series: ["steps": [1, 2, Double(key.seed)]])
+    }
+    func analyze(_ c: Config, runs: [RunRecord]) throws -> Analysis {
+        let total = runs.reduce(0) { $0 + ($1.output.metrics["draw"] ?? .nan) }
+        return Analysis(claims: [Claim("sum is finite", measured: total, expected: "finite", tolerance: "exact", passed: total.isFinite)],
+                        figures: [NamedFigure("draws", "draws", Figure(title: "draws", x: Axis("run"), y: Axis("draw"),
+                                                                             layers: [.scatter(x: runs.indices.map(Double.init), y: runs.map { $0.output.metrics["draw"] ?? 0 }, values: nil, label: nil)]))])
+    }
+}
+
+final class CallCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    func increment() { lock.lock(); n += 1; lock.unlock() }
+    var count: Int { lock.lock(); defer { lock.unlock() }; return n }
+}
+
+private func tempDir() -> String {
+    let d = FileManager.default.temporaryDirectory.appendingPathComponent("overparam-registry-\(UUID().uuidString)").path
+    try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+    return d
+}
+
+@Suite("Experiment registry and runner")
+struct RegistryTests {
+    @Test("TOML overrides replace preset values, widen integers, and reject unknown keys and wrong types")
+    func overrides() throws {
+        let e = AnyExperiment(CountingExperiment(calls: CallCounter()))
+        let t = try TOMLTable(string: "[test.counting]\nvalues = [5, 6]\nscale = 2\n")
+        let cfg = try JSONDecoder().decode(CountingExperiment.Config.self, from: e.configuration(.quick, overrides: t, file: "x.toml"))
+        #expect(cfg.values == [5, 6])
+        #expect(cfg.scale == 2.0)
+        #expect(cfg.label == "a")
+        let quoted = try TOMLTable(string: "[\"test.counting\"]\nlabel = \"b\"\n")
+        #expect(try JSONDecoder().decode(CountingExperiment.Config.self, from: e.configuration(.quick, overrides: quoted)).label == "b")
+        let unknown = try TOMLTable(string: "[test.counting]\nvaluez = [1]\n")
+        #expect { try e.configuration(.quick, overrides: unknown, file: "x.toml") } throws: { "\($0)".contains("valuez") && "\($0)".contains("x.toml") }
+        let wrong = try TOMLTable(string: "[test.counting]\nlabel = 3\n")
+        #expect { try e.configuration(.quick, overrides: wrong, file: "x.toml") } throws: { "\($0)".contains("label") }
+    }
+
+    @Test("configuration hashes are stable and distinguish presets; run seeds depend only on (seed, id, key)")
+    func hashing() throws {
+        let e = AnyExperiment(CountingExperiment(calls: CallCounter()))
+        #expect(configHash(try e.configuration(.quick)) == configHash(try e.configuration(.quick)))
+        #expect(configHash(try e.configuration(.quick)) != configHash(try e.configuration(.full)))
+        let k = RunKey("v=1", seed: 0)
+        #expect(runSeed(global: 1, experiment: "a", key: k) == runSeed(global: 1, experiment: "a", key: k))
+        #expect(runSeed(global: 1, experiment: "a", key: k) != runSeed(global: 2, experiment: "a", key: k))
+        #expect(runSeed(global: 1, experiment: "a", key: k) != runSeed(global: 1, experiment: "a", key: RunKey("v=1", seed: 1)))
+    }
+
+    @Test("a second reproduce skips finished runs; jobs and shards give the same results")
+    func resumeAndShards() throws {
+        let calls = CallCounter()
+        let registry = ExperimentRegistry([AnyExperiment(CountingExperiment(calls: calls))])
+        var options = ReproduceOptions()
+        options.outDirectory = tempDir(); options.quiet = true
+        let first = try Reproducer(registry: registry, options: options).run(ids: ["test.counting"], progress: ProgressReporter(quiet: true))
+        #expect(calls.count == 6)
+        #expect(first.passed == 1 && first.failed == 0)
+        _ = try Reproducer(registry: registry, options: options).run(ids: ["test.counting"], progress: ProgressReporter(quiet: true))
+        #expect(calls.count == 6)   // nothing re-run
+        let reference = try RunStore(directory: options.outDirectory, create: false).allRuns().map { "\($0.key)=\($0.metrics)" }.sorted()
+        #expect(reference.count == 6)
+
+        // Two jobs.
+        var parallel = options
+        parallel.outDirectory = tempDir(); parallel.jobs = 2
+        _ = try Reproducer(registry: registry, options: parallel).run(ids: ["test.counting"], progress: ProgressReporter(quiet: true))
+        #expect(try RunStore(directory: parallel.outDirectory, create: false).allRuns().map { "\($0.key)=\($0.metrics)" }.sorted() == reference)
+
+        // Three shards are disjoint, cover everything, and merge to the same runs.
+        let merged = try RunStore(directory: tempDir())
+        var seen = 0
+        for i in 0..<3 {
+            var s = options
+            s.outDirectory = tempDir(); s.shard = (i, 3)
+            let summary = try Reproducer(registry: registry, options: s).run(ids: ["test.counting"], progress: ProgressReporter(quiet: true))
+            #expect(summary.sections.first?.analysis == nil)   // incomplete shard: no claims
+            let store = try RunStore(directory: s.outDirectory, create: false)
+            seen += try store.allRuns().count
+            try merged.merge(from: store)
+        }
+        #expect(seen == 6)
+        #expect(try merged.allRuns().map { "\($0.key)=\($0.metrics)" }.sorted() == reference)
+        #expect(FileManager.default.fileExists(atPath: options.outDirectory + "/claims.csv"))
+        let csv = try String(contentsOfFile: options.outDirectory + "/claims.csv", encoding: .utf8)
+        #expect(csv.hasPrefix("experiment,claim,measured,expected,passed"))
+    }
+
+    @Test("unknown ids and config tables naming no experiment are errors")
+    func unknownIds() throws {
+        let registry = ExperimentRegistry([AnyExperiment(CountingExperiment(calls: CallCounter()))])
+        #expect(throws: OverparamError.self) { try registry.experiment("nope") }
+        var options = ReproduceOptions()
+        options.outDirectory = tempDir()
+        let cfg = options.outDirectory + "/c.toml"
+        try "[test.countin]\nscale = 1\n".write(toFile: cfg, atomically: true, encoding: .utf8)
+        options.configFile = cfg
+        #expect { try Reproducer(registry: registry, options: options).run(ids: ["test.counting"], progress: ProgressReporter(quiet: true)) }
+            throws: { "\($0)".contains("test.countin") }
+    }
+
+    @Test("the standard registry lists the foundation experiments with quick presets that plan runs")
+    func standard() throws {
+        let reg = ExperimentRegistry.standard
+        for id in ["kernels.mc-convergence", "kernels.gallery", "kernels.digits"] {
+            let e = try reg.experiment(id)
+            #expect(!(try e.runs(try e.configuration(.quick))).isEmpty)
+            #expect(try e.runs(try e.configuration(.quick)).count <= (try e.runs(try e.configuration(.full))).count)
+        }
+    }
+}
