@@ -1,15 +1,17 @@
 import CLAPACKE
 
-/// The eigendecomposition A = V diag(lambda) V^T of a symmetric matrix (LAPACK `dsyevd`).
+/// The eigendecomposition A = V diag(lambda) V^T of a symmetric matrix (LAPACK `dsyevd`, divide and conquer).
 ///
-/// Eigenvalues ascend; `vectors` holds the eigenvectors as columns (row-major storage).
+/// Eigenvalues ascend. The eigenvectors are kept as the rows of ``eigenvectorRows`` (V^T, row-major): LAPACK is
+/// called in column-major order on the row-major storage, which for a symmetric matrix is the same matrix, so no
+/// transposed copies of the n x n input or output are made (they cost about 5 % of a 5000 x 5000 solve).
 public struct SymmetricEigendecomposition: Sendable {
     public let values: [Double]
-    /// Columns are the eigenvectors: `vectors[i, k]` is component i of eigenvector k.
-    public let vectors: Matrix
+    /// V^T: row k is the eigenvector of `values[k]`.
+    public let eigenvectorRows: Matrix
 
-    /// Decompose a symmetric matrix (only its upper triangle is read).
-    public init(_ a: Matrix) throws {
+    /// Decompose a symmetric matrix (only one triangle is read). The argument is consumed (its storage is reused).
+    public init(_ a: consuming Matrix) throws {
         guard a.isSquare else { throw OverparamError.shapeMismatch("eigendecomposition needs a square matrix, got \(a.rows)x\(a.cols)") }
         guard a.isFinite else { throw OverparamError.nonFinite("matrix handed to the eigendecomposition contains NaN or Inf") }
         let n = a.rows
@@ -18,23 +20,26 @@ public struct SymmetricEigendecomposition: Sendable {
         if n > 0 {
             let info = v.storage.withUnsafeMutableBufferPointer { vp in
                 w.withUnsafeMutableBufferPointer { wp in
-                    LAPACKE_dsyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "L")), Int32(n),
+                    LAPACKE_dsyevd(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "U")), Int32(n),
                                    vp.baseAddress, Int32(n), wp.baseAddress)
                 }
             }
             if info != 0 { throw OverparamError.singular("dsyevd failed to converge (info \(info))") }
         }
         values = w
-        vectors = v
+        eigenvectorRows = v
     }
+
+    /// V: column k is the eigenvector of `values[k]` (a transposed copy).
+    public var vectors: Matrix { eigenvectorRows.transposed }
 
     /// V diag(f(lambda)) V^T: a spectral function of the matrix.
     public func spectralMap(_ f: (Double) -> Double) -> Matrix {
-        let n = values.count
-        var scaled = vectors
+        var scaled = eigenvectorRows
         let fv = values.map(f)
-        for i in 0..<n { for k in 0..<n { scaled[i, k] *= fv[k] } }
-        return Matrix.product(scaled, .none, vectors, .transposed)
+        let n = values.count
+        for k in 0..<n { for i in 0..<n { scaled[k, i] *= fv[k] } }
+        return Matrix.product(eigenvectorRows, .transposed, scaled, .none)
     }
 
     /// The spectral condition number lambda_max / lambda_min (infinite if lambda_min <= 0).

@@ -54,7 +54,7 @@ public struct KernelGradientFlow: Sendable {
         guard diagonalRegularizer >= 0, diagonalRegularizer.isFinite else { throw OverparamError.invalidArgument(name: "--diag-reg", problem: "must be >= 0 (got \(diagonalRegularizer))") }
         var k = trainKernel
         k.addToDiagonal(diagonalRegularizer)
-        eigen = try SymmetricEigendecomposition(k)
+        eigen = try SymmetricEigendecomposition(consume k)
         self.trainKernel = trainKernel
         self.learningRate = learningRate
         self.diagonalRegularizer = diagonalRegularizer
@@ -92,7 +92,7 @@ public struct KernelGradientFlow: Sendable {
         guard kx.cols == eigen.values.count else {
             throw OverparamError.shapeMismatch("test-train kernel has \(kx.cols) columns, the training set has \(eigen.values.count) points")
         }
-        return Matrix.product(kx, .none, eigen.vectors, .none)
+        return Matrix.product(kx, .none, eigen.eigenvectorRows, .transposed)
     }
 
     /// The linear operator A_t = Theta(x*, X) V diag(D_t) V^T, so that f_t(x*) - f_0(x*) = A_t (Y - f_0(X)).
@@ -108,7 +108,7 @@ public struct KernelGradientFlow: Sendable {
         p.storage.withUnsafeMutableBufferPointer { pp in
             for i in 0..<p.rows { for k in 0..<n { pp[i * n + k] *= d[k] } }
         }
-        return Matrix.product(p, .none, eigen.vectors, .transposed)
+        return Matrix.product(p, .none, eigen.eigenvectorRows, .none)
     }
 
     /// Mean and covariance over initializations at several times, sharing the projection P = Theta(x*, X) V:
