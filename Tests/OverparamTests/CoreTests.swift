@@ -12,17 +12,6 @@ private func coreRandomMatrix(_ rows: Int, _ cols: Int, seed: UInt64) -> Matrix 
     return Matrix.randomNormal(rows: rows, cols: cols, using: &rng)
 }
 
-private func naiveMultiply(_ a: Matrix, _ b: Matrix) -> Matrix {
-    var c = Matrix(rows: a.rows, cols: b.cols)
-    for i in 0..<a.rows {
-        for j in 0..<b.cols {
-            var s = 0.0
-            for k in 0..<a.cols { s += a[i, k] * b[k, j] }
-            c[i, j] = s
-        }
-    }
-    return c
-}
 
 private func naiveTranspose(_ a: Matrix) -> Matrix {
     var t = Matrix(rows: a.cols, cols: a.rows)
@@ -30,28 +19,7 @@ private func naiveTranspose(_ a: Matrix) -> Matrix {
     return t
 }
 
-private func coreRelativeError(_ a: Matrix, _ reference: Matrix) -> Double {
-    guard a.rows == reference.rows, a.cols == reference.cols else { return .infinity }
-    let e = (a - reference).frobeniusNorm / Swift.max(reference.frobeniusNorm, Double.leastNormalMagnitude)
-    return e.isNaN ? .infinity : e
-}
 
-private func coreErrorKind(_ body: () throws -> Void) -> String {
-    do {
-        try body()
-        return "none"
-    } catch let error as OverparamError {
-        switch error {
-        case .singular: return "singular"
-        case .shapeMismatch: return "shapeMismatch"
-        case .nonFinite: return "nonFinite"
-        case .invalidArgument: return "invalidArgument"
-        default: return "otherOverparamError"
-        }
-    } catch {
-        return "other"
-    }
-}
 
 /// Closed form of the relu dual maps (Cho-Saul), with c = q12 / sqrt(q11 q22) given exactly.
 private func reluDual(_ q11: Double, _ q22: Double, c: Double) -> (e: Double, eDot: Double) {
@@ -70,26 +38,26 @@ struct LinearAlgebraTests {
         let m = 4, k = 3, n = 5
         let opA = coreRandomMatrix(m, k, seed: 1), opB = coreRandomMatrix(k, n, seed: 2), c0 = coreRandomMatrix(m, n, seed: 3)
         let alpha = 0.7, beta = 0.3
-        let expected = alpha * naiveMultiply(opA, opB) + beta * c0
+        let expected = alpha * naiveProduct(opA, opB) + beta * c0
         for ta in [Transpose.none, .transposed] {
             for tb in [Transpose.none, .transposed] {
                 let a = ta == .none ? opA : naiveTranspose(opA)
                 let b = tb == .none ? opB : naiveTranspose(opB)
                 var c = c0
                 Matrix.gemm(a, ta, b, tb, alpha: alpha, beta: beta, into: &c)
-                #expect(coreRelativeError(c, expected) <= 1e-13, "gemm \(ta) \(tb)")
+                #expect(relativeError(c, expected) <= 1e-13, "gemm \(ta) \(tb)")
                 let p = Matrix.product(a, ta, b, tb, alpha: alpha)
-                #expect(coreRelativeError(p, alpha * naiveMultiply(opA, opB)) <= 1e-13, "product \(ta) \(tb)")
+                #expect(relativeError(p, alpha * naiveProduct(opA, opB)) <= 1e-13, "product \(ta) \(tb)")
             }
         }
-        #expect(coreRelativeError(opA * opB, naiveMultiply(opA, opB)) <= 1e-13)
+        #expect(relativeError(opA * opB, naiveProduct(opA, opB)) <= 1e-13)
     }
 
     @Test("syrk, gram and gemv")
     func syrkGramGemv() {
         let a = coreRandomMatrix(5, 7, seed: 4)
-        let aat = naiveMultiply(a, naiveTranspose(a))
-        #expect(coreRelativeError(a.gram(alpha: 0.5), 0.5 * aat) <= 1e-13)
+        let aat = naiveProduct(a, naiveTranspose(a))
+        #expect(relativeError(a.gram(alpha: 0.5), 0.5 * aat) <= 1e-13)
         let g = a.gram()
         for i in 0..<5 { for j in 0..<5 { #expect(g[i, j] == g[j, i]) } }
         // syrk accumulates into the upper triangle.
@@ -99,13 +67,13 @@ struct LinearAlgebraTests {
         c.symmetrizeFromUpper()
         var expected = 2 * aat
         for i in 0..<5 { for j in i..<5 { expected[i, j] += 0.5 * c0[i, j]; if j != i { expected[j, i] = expected[i, j] } } }
-        #expect(coreRelativeError(c, expected) <= 1e-13)
+        #expect(relativeError(c, expected) <= 1e-13)
 
         let x = [0.3, -1.2, 0.5, 2.0, -0.7, 0.1, 0.9], z = [1.0, -0.5, 0.25, 0.8, -1.1]
         let ax = a.apply(x, alpha: 1.5), atz = a.apply(z, .transposed)
-        let axRef = naiveMultiply(a, Matrix(column: x)), atzRef = naiveMultiply(naiveTranspose(a), Matrix(column: z))
-        #expect(coreRelativeError(Matrix(column: ax), 1.5 * axRef) <= 1e-13)
-        #expect(coreRelativeError(Matrix(column: atz), atzRef) <= 1e-13)
+        let axRef = naiveProduct(a, Matrix(column: x)), atzRef = naiveProduct(naiveTranspose(a), Matrix(column: z))
+        #expect(relativeError(Matrix(column: ax), 1.5 * axRef) <= 1e-13)
+        #expect(relativeError(Matrix(column: atz), atzRef) <= 1e-13)
         #expect(Swift.abs(dot(x, x) - x.reduce(0) { $0 + $1 * $1 }) <= 1e-14 * dot(x, x))
     }
 
@@ -117,10 +85,10 @@ struct LinearAlgebraTests {
         let eig = try SymmetricEigendecomposition(a)
         #expect(eig.values.count == 6)
         #expect(zip(eig.values, eig.values.dropFirst()).allSatisfy { $0 <= $1 })
-        let rebuilt = naiveMultiply(naiveMultiply(eig.vectors, Matrix.diagonal(eig.values)), naiveTranspose(eig.vectors))
-        #expect(coreRelativeError(rebuilt, a) <= 1e-12)
-        #expect(coreRelativeError(eig.spectralMap { $0 }, a) <= 1e-12)
-        #expect(coreRelativeError(naiveMultiply(naiveTranspose(eig.vectors), eig.vectors), Matrix.identity(6)) <= 1e-12)
+        let rebuilt = naiveProduct(naiveProduct(eig.vectors, Matrix.diagonal(eig.values)), naiveTranspose(eig.vectors))
+        #expect(relativeError(rebuilt, a) <= 1e-12)
+        #expect(relativeError(eig.spectralMap { $0 }, a) <= 1e-12)
+        #expect(relativeError(naiveProduct(naiveTranspose(eig.vectors), eig.vectors), Matrix.identity(6)) <= 1e-12)
         // A known spectrum.
         let known = try SymmetricEigendecomposition(Matrix([[2, 1], [1, 2]]))
         #expect(Swift.abs(known.values[0] - 1) <= 1e-14 && Swift.abs(known.values[1] - 3) <= 1e-14)
@@ -134,16 +102,16 @@ struct LinearAlgebraTests {
     @Test("Cholesky solve and log-determinant")
     func cholesky() throws {
         let b = coreRandomMatrix(5, 5, seed: 7)
-        var a = naiveMultiply(b, naiveTranspose(b))
+        var a = naiveProduct(b, naiveTranspose(b))
         a.addToDiagonal(1)
         let chol = try CholeskyFactorization(a)
         let l = chol.lower
         for i in 0..<5 { for j in (i + 1)..<5 { #expect(l[i, j] == 0) } }
-        #expect(coreRelativeError(naiveMultiply(l, naiveTranspose(l)), a) <= 1e-13)
+        #expect(relativeError(naiveProduct(l, naiveTranspose(l)), a) <= 1e-13)
         let rhs = coreRandomMatrix(5, 3, seed: 8)
         let x = chol.solve(rhs)
         // Backward error ~ eps cond(A); cond(A) <= ~1e2 here.
-        #expect(coreRelativeError(naiveMultiply(a, x), rhs) <= 1e-12)
+        #expect(relativeError(naiveProduct(a, x), rhs) <= 1e-12)
         let logDet = try SymmetricEigendecomposition(a).values.reduce(0) { $0 + Foundation.log($1) }
         #expect(Swift.abs(chol.logDeterminant - logDet) <= 1e-12 * Swift.max(1, Swift.abs(logDet)))
         let notPD = coreErrorKind { _ = try CholeskyFactorization(Matrix([[1, 2], [2, 1]])) }
@@ -156,7 +124,7 @@ struct LinearAlgebraTests {
         a.addToDiagonal(4)
         let rhs = coreRandomMatrix(6, 2, seed: 10)
         let x = try a.solve(rhs)
-        #expect(coreRelativeError(naiveMultiply(a, x), rhs) <= 1e-12)
+        #expect(relativeError(naiveProduct(a, x), rhs) <= 1e-12)
         // Exactly singular: LU meets an exact zero pivot.
         let rankOne = coreErrorKind { _ = try Matrix([[1, 2], [2, 4]]).solve(Matrix(column: [1, 1])) }
         #expect(rankOne == "singular")

@@ -16,15 +16,7 @@ import Testing
 private let fdStep = 1e-5
 private let fdTolerance = 1e-6
 
-private func derivativeRelativeError(_ a: Matrix, _ reference: Matrix) -> Double {
-    guard a.rows == reference.rows, a.cols == reference.cols else { return .infinity }
-    let e = (a - reference).frobeniusNorm / Swift.max(reference.frobeniusNorm, Double.leastNormalMagnitude)
-    return e.isNaN ? .infinity : e
-}
 
-private func derivativeRelativeError(_ a: [Double], _ reference: [Double]) -> Double {
-    derivativeRelativeError(Matrix(column: a), Matrix(column: reference))
-}
 
 /// A network with parameters theta + h v.
 private func shifted(_ net: Network, _ v: [Double], by h: Double) throws -> Network {
@@ -95,7 +87,7 @@ struct DerivativeTests {
                 let minus = try contracted(shifted(net, e, by: -fdStep), x, g)
                 fd[q] = (plus - minus) / (2 * fdStep)
             }
-            let err = derivativeRelativeError(grad, fd)
+            let err = relativeError(grad, fd)
             #expect(err <= fdTolerance, "\(act) \(p): gradient vs finite differences \(err)")
         }
     }
@@ -112,31 +104,31 @@ struct DerivativeTests {
             // D f[v1] vs (f(theta + h v1) - f(theta - h v1)) / 2h.
             let jvp = try net.jvp(x, direction: v1)
             let jvpFD = try centralDifference(net, along: v1) { try $0(x) }
-            #expect(derivativeRelativeError(jvp, jvpFD) <= fdTolerance, "\(label): jvp")
+            #expect(relativeError(jvp, jvpFD) <= fdTolerance, "\(label): jvp")
             let d1 = try net.directionalDerivative(x, directions: [v1])
-            #expect(derivativeRelativeError(d1, jvp) <= 1e-13, "\(label): one-direction derivative vs jvp")
+            #expect(relativeError(d1, jvp) <= 1e-13, "\(label): one-direction derivative vs jvp")
 
             // D^2 f[v1, v2] vs finite differences of D f[v1] along v2; symmetric in its directions.
             let d12 = try net.directionalDerivative(x, directions: [v1, v2])
             let d12FD = try centralDifference(net, along: v2) { try $0.jvp(x, direction: v1) }
-            #expect(derivativeRelativeError(d12, d12FD) <= fdTolerance, "\(label): D2[v1, v2]")
+            #expect(relativeError(d12, d12FD) <= fdTolerance, "\(label): D2[v1, v2]")
             let d21 = try net.directionalDerivative(x, directions: [v2, v1])
-            #expect(derivativeRelativeError(d21, d12) <= 1e-12, "\(label): D2 symmetry")
+            #expect(relativeError(d21, d12) <= 1e-12, "\(label): D2 symmetry")
 
             // D^3 f[v1, v2, v3] vs finite differences of D^2 f[v1, v2] along v3.
             let d123 = try net.directionalDerivative(x, directions: [v1, v2, v3])
             let d123FD = try centralDifference(net, along: v3) { try $0.directionalDerivative(x, directions: [v1, v2]) }
-            #expect(derivativeRelativeError(d123, d123FD) <= fdTolerance, "\(label): D3[v1, v2, v3]")
+            #expect(relativeError(d123, d123FD) <= fdTolerance, "\(label): D3[v1, v2, v3]")
 
             // Repeated directions: D^3 f[v, v, v] and D^3 f[v1, v1, v2].
             let d111 = try net.directionalDerivative(x, directions: [v1, v1, v1])
             let d111FD = try centralDifference(net, along: v1) { try $0.directionalDerivative(x, directions: [v1, v1]) }
-            #expect(derivativeRelativeError(d111, d111FD) <= fdTolerance, "\(label): D3[v, v, v]")
+            #expect(relativeError(d111, d111FD) <= fdTolerance, "\(label): D3[v, v, v]")
             let d112 = try net.directionalDerivative(x, directions: [v1, v1, v2])
             let d112FD = try centralDifference(net, along: v2) { try $0.directionalDerivative(x, directions: [v1, v1]) }
-            #expect(derivativeRelativeError(d112, d112FD) <= fdTolerance, "\(label): D3[v1, v1, v2]")
+            #expect(relativeError(d112, d112FD) <= fdTolerance, "\(label): D3[v1, v1, v2]")
             let d121 = try net.directionalDerivative(x, directions: [v1, v2, v1])
-            #expect(derivativeRelativeError(d121, d112) <= 1e-12, "\(label): D3 symmetry")
+            #expect(relativeError(d121, d112) <= 1e-12, "\(label): D3 symmetry")
         }
     }
 
@@ -153,19 +145,19 @@ struct DerivativeTests {
             let hv = try net.hvp(x, outputCotangent: g, direction: v1)
             let hvFD = try centralDifference(net, along: v1) { try gradientOf($0, x, g) }
             #expect(hv.count == count)
-            #expect(derivativeRelativeError(hv, hvFD) <= fdTolerance, "\(label): hvp")
+            #expect(relativeError(hv, hvFD) <= fdTolerance, "\(label): hvp")
 
             // reverseOnJets: index 0 is the gradient, index 1 (= {v1}) is H v1, index 2 is H v2, index 3 is
             // grad_theta sum G D^2 f[v1, v2], the derivative of H v1 along v2.
             let parts = try net.reverseOnJets(x, outputCotangent: g, directions: [v1, v2])
             #expect(parts.count == 4)
             guard parts.count == 4 else { continue }
-            #expect(derivativeRelativeError(parts[0], grad) <= 1e-12, "\(label): reverseOnJets[0] vs gradient")
-            #expect(derivativeRelativeError(parts[1], hv) <= 1e-12, "\(label): reverseOnJets[1] vs hvp")
+            #expect(relativeError(parts[0], grad) <= 1e-12, "\(label): reverseOnJets[0] vs gradient")
+            #expect(relativeError(parts[1], hv) <= 1e-12, "\(label): reverseOnJets[1] vs hvp")
             let hv2 = try net.hvp(x, outputCotangent: g, direction: v2)
-            #expect(derivativeRelativeError(parts[2], hv2) <= 1e-12, "\(label): reverseOnJets[2] vs hvp")
+            #expect(relativeError(parts[2], hv2) <= 1e-12, "\(label): reverseOnJets[2] vs hvp")
             let mixedFD = try centralDifference(net, along: v2) { try $0.hvp(x, outputCotangent: g, direction: v1) }
-            #expect(derivativeRelativeError(parts[3], mixedFD) <= fdTolerance, "\(label): reverseOnJets[3]")
+            #expect(relativeError(parts[3], mixedFD) <= fdTolerance, "\(label): reverseOnJets[3]")
 
             // Consistency with the forward jets: v2 . (H v1) = sum G D^2 f[v1, v2].
             let d12 = try net.directionalDerivative(x, directions: [v1, v2])

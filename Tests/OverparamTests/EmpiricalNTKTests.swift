@@ -6,11 +6,6 @@ import Testing
 
 // MARK: - Helpers
 
-private func empiricalRelativeError(_ a: Matrix, _ reference: Matrix) -> Double {
-    guard a.rows == reference.rows, a.cols == reference.cols else { return .infinity }
-    let e = (a - reference).frobeniusNorm / Swift.max(reference.frobeniusNorm, Double.leastNormalMagnitude)
-    return e.isNaN ? .infinity : e
-}
 
 /// The columns `range` of `m`.
 private func columnBlock(_ m: Matrix, _ range: Range<Int>) -> Matrix {
@@ -116,8 +111,8 @@ struct EmpiricalNTKTests {
                 for mode in [OutputKernelMode.full, .mean] {
                     let sym = try EmpiricalNTK.compute(net, x1, outputs: mode, perLayer: true)
                     let cross = try EmpiricalNTK.compute(net, x1, x2, outputs: mode, perLayer: true)
-                    let e1 = empiricalRelativeError(sym.ntk, jacobianKernel(j1, j1, outputs: k, mode: mode))
-                    let e2 = empiricalRelativeError(cross.ntk, jacobianKernel(j1, j2, outputs: k, mode: mode))
+                    let e1 = relativeError(sym.ntk, jacobianKernel(j1, j1, outputs: k, mode: mode))
+                    let e2 = relativeError(cross.ntk, jacobianKernel(j1, j2, outputs: k, mode: mode))
                     #expect(e1 <= 1e-10, "\(label) \(mode) symmetric: \(e1)")
                     #expect(e2 <= 1e-10, "\(label) \(mode) cross: \(e2)")
                     for (name, result, other) in [("symmetric", sym, j1), ("cross", cross, j2)] {
@@ -127,11 +122,11 @@ struct EmpiricalNTKTests {
                         for l in 1...arch.layerCount {
                             let range = net.layout.layerRange(l)
                             let reference = jacobianKernel(columnBlock(j1, range), columnBlock(other, range), outputs: k, mode: mode)
-                            let el = empiricalRelativeError(result.layers[l - 1], reference)
+                            let el = relativeError(result.layers[l - 1], reference)
                             #expect(el <= 1e-10, "\(label) \(mode) \(name) layer \(l): \(el)")
                             sum.add(result.layers[l - 1], scaledBy: 1)
                         }
-                        #expect(empiricalRelativeError(sum, result.ntk) <= 1e-12, "\(label) \(mode) \(name): parts do not sum")
+                        #expect(relativeError(sum, result.ntk) <= 1e-12, "\(label) \(mode) \(name): parts do not sum")
                     }
                 }
                 // The empirical NNGP: the readout's covariance given the last hidden layer,
@@ -141,7 +136,7 @@ struct EmpiricalNTKTests {
                 var nngp = Matrix.product(pass1.inputs[arch.depth], .none, pass2.inputs[arch.depth], .transposed, alpha: s.a * s.a * s.v)
                 nngp.storage = nngp.storage.map { $0 + (bias ? s.beta * s.beta * s.vb : 0) }
                 let cross = try EmpiricalNTK.compute(net, x1, x2)
-                #expect(empiricalRelativeError(cross.nngp, nngp) <= 1e-12, "\(label): empirical NNGP")
+                #expect(relativeError(cross.nngp, nngp) <= 1e-12, "\(label): empirical NNGP")
             }
         }
     }
@@ -154,7 +149,7 @@ struct EmpiricalNTKTests {
         let x = Matrix([[0.7, -0.2, 0.5], [-0.4, 0.9, 0.1], [0.3, 0.4, -0.8]])
         let a = try EmpiricalNTK.compute(net, x, outputs: .mean)
         let b = try EmpiricalNTK.compute(net, x, outputs: .full)
-        #expect(empiricalRelativeError(a.ntk, b.ntk) <= 1e-14)
+        #expect(relativeError(a.ntk, b.ntk) <= 1e-14)
         #expect(a.layers.isEmpty)
     }
 

@@ -5,11 +5,6 @@ import Testing
 // MARK: - Helpers
 
 /// A fresh, empty directory under the system temporary directory.
-private func makeIOTempDir() throws -> String {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("overparam-io-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url.path
-}
 
 private func removeIOTempDir(_ dir: String) {
     try? FileManager.default.removeItem(atPath: dir)
@@ -60,7 +55,7 @@ private func littleEndianFloat32Bytes(_ values: [Float]) -> [UInt8] {
 @Suite("NPY files")
 struct IONPYTests {
     @Test func roundTrip2D() throws {
-        let dir = try makeIOTempDir()
+        let dir = try makeTempDir("io")
         defer { removeIOTempDir(dir) }
         let m = Matrix([[1, -2.5, 3e-300], [Double.pi, 0.1, 1e10]])
         let path = dir + "/m.npy"
@@ -71,7 +66,7 @@ struct IONPYTests {
     }
 
     @Test func roundTrip1DBecomesColumn() throws {
-        let dir = try makeIOTempDir()
+        let dir = try makeTempDir("io")
         defer { removeIOTempDir(dir) }
         let m = Matrix([[1, 2, 3], [4, 5, 6]])
         let path = dir + "/v.npy"
@@ -131,7 +126,7 @@ struct IONPYTests {
     }
 
     @Test func rejectsFortranOrder() throws {
-        let dir = try makeIOTempDir()
+        let dir = try makeTempDir("io")
         defer { removeIOTempDir(dir) }
         let path = dir + "/fortran.npy"
         try writeFile(npyBytes(header: "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3), }",
@@ -142,7 +137,7 @@ struct IONPYTests {
     }
 
     @Test func rejectsBigEndian() throws {
-        let dir = try makeIOTempDir()
+        let dir = try makeTempDir("io")
         defer { removeIOTempDir(dir) }
         let path = dir + "/big.npy"
         try writeFile(npyBytes(header: "{'descr': '>f8', 'fortran_order': False, 'shape': (2,), }",
@@ -153,7 +148,7 @@ struct IONPYTests {
     }
 
     @Test func rejectsTruncatedData() throws {
-        let dir = try makeIOTempDir()
+        let dir = try makeTempDir("io")
         defer { removeIOTempDir(dir) }
         let path = dir + "/short.npy"
         try writeFile(npyBytes(header: "{'descr': '<f8', 'fortran_order': False, 'shape': (4, 4), }",
@@ -164,7 +159,7 @@ struct IONPYTests {
     }
 
     @Test func rejectsWrongMagic() throws {
-        let dir = try makeIOTempDir()
+        let dir = try makeTempDir("io")
         defer { removeIOTempDir(dir) }
         let path = dir + "/text.npy"
         try writeFile(Data("1,2,3\n4,5,6\n".utf8), path)
@@ -201,7 +196,7 @@ struct IONPYTests {
 @Suite("CSV matrices")
 struct IOCSVTests {
     @Test func roundTripWithHeader() throws {
-        let dir = try makeIOTempDir()
+        let dir = try makeTempDir("io")
         defer { removeIOTempDir(dir) }
         let m = Matrix([[0.1, 1e-5, -3], [1.0 / 3.0, 123456789.125, 2e300]])
         let header = ["a", "b,c", "d"]
@@ -213,7 +208,7 @@ struct IOCSVTests {
     }
 
     @Test func roundTripWithoutHeader() throws {
-        let dir = try makeIOTempDir()
+        let dir = try makeTempDir("io")
         defer { removeIOTempDir(dir) }
         let m = Matrix([[1, 2], [3, 4], [5, 6]])
         let path = dir + "/plain.csv"
@@ -242,7 +237,7 @@ struct IOCSVTests {
     }
 
     @Test func raggedRowsNameFileAndLine() throws {
-        let dir = try makeIOTempDir()
+        let dir = try makeTempDir("io")
         defer { removeIOTempDir(dir) }
         let path = dir + "/ragged.csv"
         try writeFile(Data("1,2,3\n4,5\n".utf8), path)
@@ -267,7 +262,7 @@ struct IOCSVTests {
     }
 
     @Test func readsGzippedCSV() throws {
-        let dir = try makeIOTempDir()
+        let dir = try makeTempDir("io")
         defer { removeIOTempDir(dir) }
         let path = dir + "/m.csv.gz"
         try writeFile(Gzip.compress(Data("a,b\n1.5,2\n".utf8)), path)
@@ -306,7 +301,7 @@ struct IOGzipTests {
     }
 
     @Test func readMaybeGzipped() throws {
-        let dir = try makeIOTempDir()
+        let dir = try makeTempDir("io")
         defer { removeIOTempDir(dir) }
         let payload = Data("payload".utf8)
         try writeFile(payload, dir + "/plain.bin")
@@ -325,7 +320,7 @@ struct IOIDXTests {
 
     @Test(arguments: [false, true])
     func imagesAndLabelsRoundTrip(gzipped: Bool) throws {
-        let dir = try makeIOTempDir()
+        let dir = try makeTempDir("io")
         defer { removeIOTempDir(dir) }
         var images = IDX.encode(shape: [3, 2, 2], bytes: Self.pixels)
         var labelData = IDX.encode(shape: [3], bytes: Self.labels)
@@ -360,7 +355,7 @@ struct IOIDXTests {
     }
 
     @Test func badMagicNamesPath() throws {
-        let dir = try makeIOTempDir()
+        let dir = try makeTempDir("io")
         defer { removeIOTempDir(dir) }
         let path = dir + "/bogus-idx3-ubyte"
         try writeFile(Data("<html>not mnist</html>".utf8), path)
@@ -370,7 +365,7 @@ struct IOIDXTests {
     }
 
     @Test func wrongDimensionsAndTruncation() throws {
-        let dir = try makeIOTempDir()
+        let dir = try makeTempDir("io")
         defer { removeIOTempDir(dir) }
         let labelsPath = dir + "/labels"
         try writeFile(IDX.encode(shape: [3], bytes: Self.labels), labelsPath)
@@ -392,7 +387,7 @@ struct IOIDXTests {
 @Suite("Atomic file writes")
 struct IOAtomicFileTests {
     @Test func writesAndReplacesWithoutLeftovers() throws {
-        let dir = try makeIOTempDir()
+        let dir = try makeTempDir("io")
         defer { removeIOTempDir(dir) }
         let path = dir + "/out.bin"
         try AtomicFile.write(Data("first".utf8), to: path)
@@ -402,7 +397,7 @@ struct IOAtomicFileTests {
     }
 
     @Test func missingDirectoryFailsCleanly() throws {
-        let dir = try makeIOTempDir()
+        let dir = try makeTempDir("io")
         defer { removeIOTempDir(dir) }
         let path = dir + "/missing/out.bin"
         let error = overparamError { try AtomicFile.write(Data("x".utf8), to: path) }
@@ -417,7 +412,7 @@ struct IOAtomicFileTests {
     }
 
     @Test func createsDirectoriesWhenAsked() throws {
-        let dir = try makeIOTempDir()
+        let dir = try makeTempDir("io")
         defer { removeIOTempDir(dir) }
         let path = dir + "/a/b/out.bin"
         try AtomicFile.write(Data("x".utf8), to: path, createDirectories: true)
@@ -426,7 +421,7 @@ struct IOAtomicFileTests {
     }
 
     @Test func writingOverADirectoryFails() throws {
-        let dir = try makeIOTempDir()
+        let dir = try makeTempDir("io")
         defer { removeIOTempDir(dir) }
         let error = overparamError { try AtomicFile.write(Data("x".utf8), to: dir) }
         #expect(error?.description.contains("directory") == true)

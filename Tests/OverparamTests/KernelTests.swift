@@ -74,27 +74,8 @@ private func entrywiseRelativeErrors(_ a: Matrix, _ reference: Matrix,
     return (generic, alignedWorst)
 }
 
-private func relativeFrobeniusError(_ a: Matrix, _ reference: Matrix) -> Double {
-    guard a.rows == reference.rows, a.cols == reference.cols else { return .infinity }
-    return (a - reference).frobeniusNorm / Swift.max(reference.frobeniusNorm, Double.leastNormalMagnitude)
-}
 
 /// The kind of `OverparamError` thrown by `body` ("none" if it returns, "other" for other errors).
-private func kernelErrorKind(_ body: () throws -> Void) -> String {
-    do {
-        try body()
-        return "none"
-    } catch let error as OverparamError {
-        switch error {
-        case .shapeMismatch: return "shapeMismatch"
-        case .nonFinite: return "nonFinite"
-        case .invalidArgument: return "invalidArgument"
-        default: return "otherOverparamError"
-        }
-    } catch {
-        return "other"
-    }
-}
 
 // MARK: - An independent scalar recursion (Huang-Yau, seed 001; SEED-NOTES sec. 2)
 
@@ -239,7 +220,7 @@ struct KernelTests {
             guard layers.ntkPieces.count == hidden + 1 else { continue }
             var pieceSum = Matrix(rows: a.rows, cols: other.rows)
             for piece in layers.ntkPieces { pieceSum.add(piece, scaledBy: 1) }
-            #expect(relativeFrobeniusError(pieceSum, full.ntk) <= 1e-12, "\(label): pieces do not sum to the NTK")
+            #expect(relativeError(pieceSum, full.ntk) <= 1e-12, "\(label): pieces do not sum to the NTK")
             for i in 0..<a.rows {
                 for j in 0..<other.rows {
                     let ref = huangYauReference(act, sw2: sw2, sa2: sa2, hidden: hidden, a.row(i), other.row(j))

@@ -14,24 +14,8 @@ private func predictionFixture(_ name: String) throws -> Matrix {
     try NPY.read(predictionFixtureFolder.appendingPathComponent(name).path)
 }
 
-private func predictionRelativeError(_ a: Matrix, _ reference: Matrix) -> Double {
-    guard a.rows == reference.rows, a.cols == reference.cols else { return .infinity }
-    let e = (a - reference).frobeniusNorm / Swift.max(reference.frobeniusNorm, Double.leastNormalMagnitude)
-    return e.isNaN ? .infinity : e
-}
 
 /// Naive product (independent of BLAS).
-private func naiveProduct(_ a: Matrix, _ b: Matrix) -> Matrix {
-    var c = Matrix(rows: a.rows, cols: b.cols)
-    for i in 0..<a.rows {
-        for j in 0..<b.cols {
-            var s = 0.0
-            for k in 0..<a.cols { s += a[i, k] * b[k, j] }
-            c[i, j] = s
-        }
-    }
-    return c
-}
 
 /// The kernels of the prediction fixtures: relu, L = 3, C_W = 2, C_b = 0.1 on xp_train (train) and x2 (test).
 private struct FixtureKernels {
@@ -86,14 +70,14 @@ struct PredictionTests {
                 let testMean = try flow.predict(time, targets: k.y, testTrainKernel: k.testTrain.ntk)
                 let testCov = try flow.covariance(time, testTrainKernel: k.testTrain.ntk, nngpTrainTrain: k.trainTrain.nngp,
                                                   nngpTestTrain: k.testTrain.nngp, nngpTestTest: k.testTest.nngp)
-                let em = predictionRelativeError(testMean, try predictionFixture("\(prefix)_test_mean.npy"))
-                let ec = predictionRelativeError(testCov, try predictionFixture("\(prefix)_test_cov.npy"))
+                let em = relativeError(testMean, try predictionFixture("\(prefix)_test_mean.npy"))
+                let ec = relativeError(testCov, try predictionFixture("\(prefix)_test_cov.npy"))
                 #expect(em <= 1e-9, "\(prefix)_test_mean: \(em)")
                 #expect(ec <= 1e-9, "\(prefix)_test_cov: \(ec)")
                 // Training points.
                 let trainMean = try flow.predict(time, targets: k.y)
                 let trainCov = try flow.covariance(time, nngpTrainTrain: k.trainTrain.nngp)
-                let tm = predictionRelativeError(trainMean, try predictionFixture("\(prefix)_train_mean.npy"))
+                let tm = relativeError(trainMean, try predictionFixture("\(prefix)_train_mean.npy"))
                 #expect(tm <= 1e-9, "\(prefix)_train_mean: \(tm)")
                 let covRef = try predictionFixture("\(prefix)_train_cov.npy")
                 if covRef.frobeniusNorm == 0 {
@@ -101,7 +85,7 @@ struct PredictionTests {
                     #expect(trainCov.frobeniusNorm <= 1e-9 * k.trainTrain.nngp.frobeniusNorm,
                             "\(prefix)_train_cov should vanish, norm \(trainCov.frobeniusNorm)")
                 } else {
-                    let tc = predictionRelativeError(trainCov, covRef)
+                    let tc = relativeError(trainCov, covRef)
                     #expect(tc <= 1e-9, "\(prefix)_train_cov: \(tc)")
                 }
             }
@@ -119,14 +103,14 @@ struct PredictionTests {
             let prefix = "pred_nngp_tinf_reg\(regTag)"
             let mean = gp.mean(testTrainKernel: k.testTrain.nngp, targets: k.y)
             let cov = gp.covariance(testTrainKernel: k.testTrain.nngp, testTestKernel: k.testTest.nngp)
-            let em = predictionRelativeError(mean, try predictionFixture("\(prefix)_test_mean.npy"))
-            let ec = predictionRelativeError(cov, try predictionFixture("\(prefix)_test_cov.npy"))
+            let em = relativeError(mean, try predictionFixture("\(prefix)_test_mean.npy"))
+            let ec = relativeError(cov, try predictionFixture("\(prefix)_test_cov.npy"))
             #expect(em <= 1e-9, "\(prefix)_test_mean: \(em)")
             #expect(ec <= 1e-9, "\(prefix)_test_cov: \(ec)")
             if reg == 0 {
                 let trainMean = gp.mean(testTrainKernel: k.trainTrain.nngp, targets: k.y)
                 let trainCov = gp.covariance(testTrainKernel: k.trainTrain.nngp, testTestKernel: k.trainTrain.nngp)
-                let tm = predictionRelativeError(trainMean, try predictionFixture("\(prefix)_train_mean.npy"))
+                let tm = relativeError(trainMean, try predictionFixture("\(prefix)_train_mean.npy"))
                 #expect(tm <= 1e-9, "\(prefix)_train_mean: \(tm)")
                 // Cancellation K - K K^-1 K: rounding ~ cond(K) eps ||K|| with cond ~ 63.
                 #expect(trainCov.frobeniusNorm <= 1e-9 * k.trainTrain.nngp.frobeniusNorm, "\(prefix)_train_cov: \(trainCov.frobeniusNorm)")
@@ -140,22 +124,22 @@ struct PredictionTests {
         // t = inf without regularization interpolates the targets.
         let flow = try KernelGradientFlow(trainKernel: k.trainTrain.ntk)
         let atInfinity = try flow.predict(.infinity, targets: k.y)
-        #expect(predictionRelativeError(atInfinity, k.y) <= 1e-9)
+        #expect(relativeError(atInfinity, k.y) <= 1e-9)
 
         // t = 0: the prior mean (zero, or f0 when given) and the NNGP covariance.
         let meanAtZero = try flow.predict(.flow(0), targets: k.y, testTrainKernel: k.testTrain.ntk)
         #expect(meanAtZero.maxAbs == 0)
         let covAtZero = try flow.covariance(.flow(0), testTrainKernel: k.testTrain.ntk, nngpTrainTrain: k.trainTrain.nngp,
                                             nngpTestTrain: k.testTrain.nngp, nngpTestTest: k.testTest.nngp)
-        #expect(predictionRelativeError(covAtZero, k.testTest.nngp) <= 1e-14)
+        #expect(relativeError(covAtZero, k.testTest.nngp) <= 1e-14)
         let f0Train = Matrix(column: [0.3, -0.2, 0.1, 0.5, -0.4, 0.2, 0.0])
         let f0Test = Matrix(column: [0.25, -0.5, 0.75, 1.0])
         let shiftedAtZero = try flow.predict(.flow(0), targets: k.y, testTrainKernel: k.testTrain.ntk, f0Train: f0Train, f0Test: f0Test)
-        #expect(predictionRelativeError(shiftedAtZero, f0Test) <= 1e-15)
+        #expect(relativeError(shiftedAtZero, f0Test) <= 1e-15)
         // With f0 the flow acts on the residual: f_t = f0 + A_t (y - f0(X)).
         let shifted = try flow.predict(.flow(0.5), targets: k.y, testTrainKernel: k.testTrain.ntk, f0Train: f0Train, f0Test: f0Test)
         let residual = try flow.predict(.flow(0.5), targets: k.y - f0Train, testTrainKernel: k.testTrain.ntk)
-        #expect(predictionRelativeError(shifted, residual + f0Test) <= 1e-12)
+        #expect(relativeError(shifted, residual + f0Test) <= 1e-12)
 
         // Covariances are symmetric and positive semi-definite (NTK ensemble: a linear map of the Gaussian f0;
         // GP posterior: a Schur complement).
@@ -211,13 +195,13 @@ struct PredictionTests {
         let oneMinusFlow = Matrix.identity(3) - expFlow
         let trainFlow = naiveProduct(oneMinusFlow, y)
         let testFlow = naiveProduct(naiveProduct(kStar, thetaInverse), trainFlow)
-        #expect(predictionRelativeError(try flow.predict(.flow(t), targets: y), trainFlow) <= 1e-12)
-        #expect(predictionRelativeError(try flow.predict(.flow(t), targets: y, testTrainKernel: kStar), testFlow) <= 1e-12)
+        #expect(relativeError(try flow.predict(.flow(t), targets: y), trainFlow) <= 1e-12)
+        #expect(relativeError(try flow.predict(.flow(t), targets: y, testTrainKernel: kStar), testFlow) <= 1e-12)
 
         // Train covariance E K E for an NNGP K.
         let nngp = Matrix([[1.0, 0.2, 0.0], [0.2, 0.9, 0.1], [0.0, 0.1, 0.5]])
         let covFlow = naiveProduct(naiveProduct(expFlow, nngp), expFlow)
-        #expect(predictionRelativeError(try flow.covariance(.flow(t), nngpTrainTrain: nngp), covFlow) <= 1e-12)
+        #expect(relativeError(try flow.covariance(.flow(t), nngpTrainTrain: nngp), covFlow) <= 1e-12)
 
         // k discrete steps.
         let p = Foundation.pow(1 - eta * (a + b) / n, Double(steps)), q = Foundation.pow(1 - eta * (a - b) / n, Double(steps))
@@ -225,17 +209,17 @@ struct PredictionTests {
         let power = Matrix([[(p + q) / 2, (p - q) / 2, 0], [(p - q) / 2, (p + q) / 2, 0], [0, 0, r]])
         let trainSteps = naiveProduct(Matrix.identity(3) - power, y)
         let testSteps = naiveProduct(naiveProduct(kStar, thetaInverse), trainSteps)
-        #expect(predictionRelativeError(try flow.predict(.steps(steps), targets: y), trainSteps) <= 1e-12)
-        #expect(predictionRelativeError(try flow.predict(.steps(steps), targets: y, testTrainKernel: kStar), testSteps) <= 1e-12)
+        #expect(relativeError(try flow.predict(.steps(steps), targets: y), trainSteps) <= 1e-12)
+        #expect(relativeError(try flow.predict(.steps(steps), targets: y, testTrainKernel: kStar), testSteps) <= 1e-12)
         // The same by iterating f <- f - (eta / n) Theta (f - y) from f = 0.
         var f = Matrix(rows: 3, cols: 1)
         for _ in 0..<steps { f = f - (eta / n) * naiveProduct(theta, f - y) }
-        #expect(predictionRelativeError(f, trainSteps) <= 1e-12)
+        #expect(relativeError(f, trainSteps) <= 1e-12)
 
         // t = inf.
-        #expect(predictionRelativeError(try flow.predict(.infinity, targets: y), y) <= 1e-12)
+        #expect(relativeError(try flow.predict(.infinity, targets: y), y) <= 1e-12)
         let testInfinity = naiveProduct(naiveProduct(kStar, thetaInverse), y)
-        #expect(predictionRelativeError(try flow.predict(.infinity, targets: y, testTrainKernel: kStar), testInfinity) <= 1e-12)
+        #expect(relativeError(try flow.predict(.infinity, targets: y, testTrainKernel: kStar), testInfinity) <= 1e-12)
     }
 
     /// The linearized finite network trained by explicit gradient descent in parameter space,
@@ -276,8 +260,8 @@ struct PredictionTests {
         let lin = try LinearizedNetwork(network: net, trainInputs: xTrain, learningRate: eta)
         let predTrain = try lin.predict(.steps(steps), targets: y)
         let predTest = try lin.predict(.steps(steps), targets: y, testInputs: xTest)
-        #expect(predictionRelativeError(predTrain - f0, moveTrain) <= 1e-8)
-        #expect(predictionRelativeError(predTest - f0s, moveTest) <= 1e-8)
+        #expect(relativeError(predTrain - f0, moveTrain) <= 1e-8)
+        #expect(relativeError(predTest - f0s, moveTest) <= 1e-8)
 
         // Short gradient flow: with s = eta t / n and r = y - f0, the train move is (I - e^{-s Theta}) r =
         // s Theta r - s^2 Theta^2 r / 2 + R with |R| <= (s lambda_max)^3 |r| / 6, and the test move is

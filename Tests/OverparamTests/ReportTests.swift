@@ -6,11 +6,6 @@ import Testing
 import Overparam
 @testable import OverparamExperiments
 
-private func makeReportTempDir() throws -> String {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("overparam-report-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url.path
-}
 
 private func readText(_ path: String) throws -> String {
     String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
@@ -44,7 +39,7 @@ private func sampleSections() -> [ReportSection] {
 struct ReportTests {
     @Test("write creates index.html, claims.csv, figures and tables")
     func writesFiles() throws {
-        let tmp = try makeReportTempDir()
+        let tmp = try makeTempDir("report")
         defer { try? FileManager.default.removeItem(atPath: tmp) }
         let dir = tmp + "/report"   // created by write
         try HTMLReport.write(sampleSections(), to: dir, title: "Test report")
@@ -72,7 +67,7 @@ struct ReportTests {
 
     @Test("claims.csv has the exact header and rows, quoting per RFC 4180")
     func claimsCSV() throws {
-        let tmp = try makeReportTempDir()
+        let tmp = try makeTempDir("report")
         defer { try? FileManager.default.removeItem(atPath: tmp) }
         try HTMLReport.write(sampleSections(), to: tmp)
         let csv = try readText(tmp + "/claims.csv")
@@ -89,7 +84,7 @@ struct ReportTests {
 
     @Test("index.html has both sections, the totals, the figure links and escaped text")
     func indexHTML() throws {
-        let tmp = try makeReportTempDir()
+        let tmp = try makeTempDir("report")
         defer { try? FileManager.default.removeItem(atPath: tmp) }
         try HTMLReport.write(sampleSections(), to: tmp, title: "Report <draft> & co")
         let html = try readText(tmp + "/index.html")
@@ -166,7 +161,7 @@ struct ReportTests {
 
     @Test("writing into a regular file fails with a message naming the path")
     func writeIntoFile() throws {
-        let tmp = try makeReportTempDir()
+        let tmp = try makeTempDir("report")
         defer { try? FileManager.default.removeItem(atPath: tmp) }
         let file = tmp + "/not-a-folder"
         try Data("x".utf8).write(to: URL(fileURLWithPath: file))

@@ -3,11 +3,6 @@ import Testing
 import Overparam
 @testable import OverparamExperiments
 
-private func makeStoreTempDir() throws -> String {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("overparam-store-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url.path
-}
 
 private struct DemoConfig: Codable, Sendable {
     var widths: [Int]
@@ -35,7 +30,7 @@ private func finishedCount(_ store: RunStore, experiment: String) throws -> Int 
 struct RunStoreTests {
     @Test("register, start, finish and fail runs; records round-trip exactly")
     func lifecycle() throws {
-        let dir = try makeStoreTempDir()
+        let dir = try makeTempDir("store")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = try RunStore(directory: dir)
         #expect(store.path == dir + "/runs.sqlite")
@@ -91,7 +86,7 @@ struct RunStoreTests {
 
     @Test("non-finite values: metrics are dropped, series keep NaN in place")
     func nonFinite() throws {
-        let dir = try makeStoreTempDir()
+        let dir = try makeTempDir("store")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = try RunStore(directory: dir)
         try store.register(experiment: "demo", hash: hashA, preset: .quick, config: configA)
@@ -105,7 +100,7 @@ struct RunStoreTests {
 
     @Test("reopening the store keeps its data")
     func reopen() throws {
-        let dir = try makeStoreTempDir()
+        let dir = try makeTempDir("store")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         do {
             let store = try RunStore(directory: dir)
@@ -124,7 +119,7 @@ struct RunStoreTests {
 
     @Test("opening without create needs an existing store")
     func openMissing() throws {
-        let dir = try makeStoreTempDir()
+        let dir = try makeTempDir("store")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         #expect(throws: (any Error).self) { _ = try RunStore(directory: dir + "/nothing-here", create: false) }
         #expect(throws: (any Error).self) { _ = try RunStore(directory: dir, create: false) }
@@ -132,7 +127,7 @@ struct RunStoreTests {
 
     @Test("merge of disjoint shards gives the union exactly once and is idempotent")
     func merge() throws {
-        let tmp = try makeStoreTempDir()
+        let tmp = try makeTempDir("store")
         defer { try? FileManager.default.removeItem(atPath: tmp) }
         let a = try RunStore(directory: tmp + "/a"), b = try RunStore(directory: tmp + "/b")
         for s in [a, b] { try s.register(experiment: "demo", hash: hashA, preset: .quick, config: configA) }
@@ -171,7 +166,7 @@ struct RunStoreTests {
 
     @Test("merge refuses a store with a different configuration of the same experiment")
     func mergeRefusesOtherConfig() throws {
-        let tmp = try makeStoreTempDir()
+        let tmp = try makeTempDir("store")
         defer { try? FileManager.default.removeItem(atPath: tmp) }
         let a = try RunStore(directory: tmp + "/a"), c = try RunStore(directory: tmp + "/c")
         try a.register(experiment: "demo", hash: hashA, preset: .quick, config: configA)
@@ -188,7 +183,7 @@ struct RunStoreTests {
 
     @Test("a directory path that is a regular file is an error naming the path")
     func directoryIsFile() throws {
-        let tmp = try makeStoreTempDir()
+        let tmp = try makeTempDir("store")
         defer { try? FileManager.default.removeItem(atPath: tmp) }
         let file = tmp + "/plain-file"
         try Data("not a folder".utf8).write(to: URL(fileURLWithPath: file))

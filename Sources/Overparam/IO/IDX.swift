@@ -82,12 +82,12 @@ public enum IDX {
             }
             let body = UnsafeRawBufferPointer(rebasing: raw[dataStart..<(dataStart + count * size)])
             let values: [Double] = switch typeCode {
-            case 0x08: convert(body, count, UInt8.self) { Double($0) }
-            case 0x09: convert(body, count, Int8.self) { Double($0) }
-            case 0x0B: convert(body, count, Int16.self) { Double($0) }
-            case 0x0C: convert(body, count, Int32.self) { Double($0) }
-            case 0x0D: convert(body, count, UInt32.self) { Double(Float(bitPattern: $0)) }
-            default: convert(body, count, UInt64.self) { Double(bitPattern: $0) }
+            case 0x08: BinaryValues.decode(body, count, UInt8.self, bigEndian: true) { Double($0) }
+            case 0x09: BinaryValues.decode(body, count, Int8.self, bigEndian: true) { Double($0) }
+            case 0x0B: BinaryValues.decode(body, count, Int16.self, bigEndian: true) { Double($0) }
+            case 0x0C: BinaryValues.decode(body, count, Int32.self, bigEndian: true) { Double($0) }
+            case 0x0D: BinaryValues.decode(body, count, UInt32.self, bigEndian: true) { Double(Float(bitPattern: $0)) }
+            default: BinaryValues.decode(body, count, UInt64.self, bigEndian: true) { Double(bitPattern: $0) }
             }
             return (shape, values)
         }
@@ -105,16 +105,4 @@ public enum IDX {
         return out
     }
 
-    /// Load `count` big-endian `T`s from `body` and map them to `Double`.
-    @inline(__always)
-    private static func convert<T: FixedWidthInteger & BitwiseCopyable>(
-        _ body: UnsafeRawBufferPointer, _ count: Int, _: T.Type, _ transform: (T) -> Double
-    ) -> [Double] {
-        [Double](unsafeUninitializedCapacity: count) { out, initialized in
-            for k in 0..<count {
-                out[k] = transform(T(bigEndian: body.loadUnaligned(fromByteOffset: k * MemoryLayout<T>.size, as: T.self)))
-            }
-            initialized = count
-        }
-    }
 }

@@ -201,33 +201,21 @@ public enum NPY {
         /// `count` little-endian elements from `body`, converted to `Double`.
         func values(_ body: UnsafeRawBufferPointer, count: Int) -> [Double] {
             switch self {
-            case .float64: NPY.convert(body, count, UInt64.self) { Double(bitPattern: $0) }
-            case .float32: NPY.convert(body, count, UInt32.self) { Double(Float(bitPattern: $0)) }
-            case .int64: NPY.convert(body, count, Int64.self) { Double($0) }
-            case .int32: NPY.convert(body, count, Int32.self) { Double($0) }
-            case .int16: NPY.convert(body, count, Int16.self) { Double($0) }
-            case .int8: NPY.convert(body, count, Int8.self) { Double($0) }
-            case .uint64: NPY.convert(body, count, UInt64.self) { Double($0) }
-            case .uint32: NPY.convert(body, count, UInt32.self) { Double($0) }
-            case .uint16: NPY.convert(body, count, UInt16.self) { Double($0) }
-            case .uint8: NPY.convert(body, count, UInt8.self) { Double($0) }
-            case .bool: NPY.convert(body, count, UInt8.self) { $0 == 0 ? 0 : 1 }
+            case .float64: BinaryValues.decode(body, count, UInt64.self, bigEndian: false) { Double(bitPattern: $0) }
+            case .float32: BinaryValues.decode(body, count, UInt32.self, bigEndian: false) { Double(Float(bitPattern: $0)) }
+            case .int64: BinaryValues.decode(body, count, Int64.self, bigEndian: false) { Double($0) }
+            case .int32: BinaryValues.decode(body, count, Int32.self, bigEndian: false) { Double($0) }
+            case .int16: BinaryValues.decode(body, count, Int16.self, bigEndian: false) { Double($0) }
+            case .int8: BinaryValues.decode(body, count, Int8.self, bigEndian: false) { Double($0) }
+            case .uint64: BinaryValues.decode(body, count, UInt64.self, bigEndian: false) { Double($0) }
+            case .uint32: BinaryValues.decode(body, count, UInt32.self, bigEndian: false) { Double($0) }
+            case .uint16: BinaryValues.decode(body, count, UInt16.self, bigEndian: false) { Double($0) }
+            case .uint8: BinaryValues.decode(body, count, UInt8.self, bigEndian: false) { Double($0) }
+            case .bool: BinaryValues.decode(body, count, UInt8.self, bigEndian: false) { $0 == 0 ? 0 : 1 }
             }
         }
     }
 
-    /// Load `count` little-endian `T`s from `body` and map them to `Double`.
-    @inline(__always)
-    private static func convert<T: FixedWidthInteger & BitwiseCopyable>(
-        _ body: UnsafeRawBufferPointer, _ count: Int, _: T.Type, _ transform: (T) -> Double
-    ) -> [Double] {
-        [Double](unsafeUninitializedCapacity: count) { out, initialized in
-            for k in 0..<count {
-                out[k] = transform(T(littleEndian: body.loadUnaligned(fromByteOffset: k * MemoryLayout<T>.size, as: T.self)))
-            }
-            initialized = count
-        }
-    }
 }
 
 /// The subset of Python literals found in `.npy` headers: strings, integers, booleans, `None`,
