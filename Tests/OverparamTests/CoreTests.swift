@@ -95,7 +95,7 @@ struct LinearAlgebraTests {
         #expect(Swift.abs(known.conditionNumber - 3) <= 1e-13)
         var bad = a
         bad[0, 0] = .nan
-        let badKind = coreErrorKind { _ = try SymmetricEigendecomposition(bad) }
+        let badKind = errorKind { _ = try SymmetricEigendecomposition(bad) }
         #expect(badKind == "nonFinite")
     }
 
@@ -114,7 +114,7 @@ struct LinearAlgebraTests {
         #expect(relativeError(naiveProduct(a, x), rhs) <= 1e-12)
         let logDet = try SymmetricEigendecomposition(a).values.reduce(0) { $0 + Foundation.log($1) }
         #expect(Swift.abs(chol.logDeterminant - logDet) <= 1e-12 * Swift.max(1, Swift.abs(logDet)))
-        let notPD = coreErrorKind { _ = try CholeskyFactorization(Matrix([[1, 2], [2, 1]])) }
+        let notPD = errorKind { _ = try CholeskyFactorization(Matrix([[1, 2], [2, 1]])) }
         #expect(notPD == "singular")
     }
 
@@ -126,11 +126,11 @@ struct LinearAlgebraTests {
         let x = try a.solve(rhs)
         #expect(relativeError(naiveProduct(a, x), rhs) <= 1e-12)
         // Exactly singular: LU meets an exact zero pivot.
-        let rankOne = coreErrorKind { _ = try Matrix([[1, 2], [2, 4]]).solve(Matrix(column: [1, 1])) }
+        let rankOne = errorKind { _ = try Matrix([[1, 2], [2, 4]]).solve(Matrix(column: [1, 1])) }
         #expect(rankOne == "singular")
-        let zero = coreErrorKind { _ = try Matrix(rows: 3, cols: 3).solve(Matrix(column: [1, 2, 3])) }
+        let zero = errorKind { _ = try Matrix(rows: 3, cols: 3).solve(Matrix(column: [1, 2, 3])) }
         #expect(zero == "singular")
-        let notSquare = coreErrorKind { _ = try Matrix(rows: 2, cols: 3).solve(Matrix(column: [1, 2])) }
+        let notSquare = errorKind { _ = try Matrix(rows: 2, cols: 3).solve(Matrix(column: [1, 2])) }
         #expect(notSquare == "shapeMismatch")
     }
 }
@@ -326,8 +326,8 @@ struct ParallelAndDataTests {
         #expect(again.inputs == test.inputs)
         let (_, other) = try data.stratifiedSplit(testFraction: fraction, seed: 6)
         #expect(other.inputs != test.inputs)
-        let zeroFraction = coreErrorKind { _ = try data.stratifiedSplit(testFraction: 0, seed: 1) }
-        let oneFraction = coreErrorKind { _ = try data.stratifiedSplit(testFraction: 1, seed: 1) }
+        let zeroFraction = errorKind { _ = try data.stratifiedSplit(testFraction: 0, seed: 1) }
+        let oneFraction = errorKind { _ = try data.stratifiedSplit(testFraction: 1, seed: 1) }
         #expect(zeroFraction == "invalidArgument")
         #expect(oneFraction == "invalidArgument")
         // One-hot targets.
@@ -404,7 +404,7 @@ struct ActivationTests {
         #expect(try Activation(parsing: "shaped-cubic:2,5") == .shapedCubic(psi: 2, depth: 5))
         // (The empty string is not tried: `Activation(parsing: "")` indexes parts[0] of an empty split and traps.)
         for bad in ["swish", "ab-relu", "ab-relu:x,1", "softplus:0", "softplus:-1", "shaped-cubic:1,2.5", "shaped-cubic:1,0"] {
-            let kind = coreErrorKind { _ = try Activation(parsing: bad) }
+            let kind = errorKind { _ = try Activation(parsing: bad) }
             #expect(kind == "invalidArgument", "'\(bad)' gave \(kind)")
         }
     }
@@ -420,7 +420,7 @@ struct ActivationTests {
         #expect(try Parameterization(parsing: "seed004") == .hanin)
         #expect(try Parameterization(parsing: "MeanField") == .meanField)
         for bad in ["ntk2", "", "scaled:", "scaled:0", "scaled:-1", "scaled:abc"] {
-            let kind = coreErrorKind { _ = try Parameterization(parsing: bad) }
+            let kind = errorKind { _ = try Parameterization(parsing: bad) }
             #expect(kind == "invalidArgument", "'\(bad)' gave \(kind)")
         }
     }

@@ -292,14 +292,14 @@ struct KernelTests {
         var withInf = good
         withInf[0, 0] = .infinity
 
-        let wrongColumns = kernelErrorKind { _ = try kernel(wrong) }
-        let wrongSecondColumns = kernelErrorKind { _ = try kernel(good, wrong) }
-        let wrongDiagonalColumns = kernelErrorKind { _ = try kernel.diagonal(wrong) }
-        let wrongLayerwiseColumns = kernelErrorKind { _ = try kernel.layerwise(wrong) }
-        let nanInput = kernelErrorKind { _ = try kernel(withNaN) }
-        let nanSecondInput = kernelErrorKind { _ = try kernel(good, withNaN) }
-        let infInput = kernelErrorKind { _ = try kernel(withInf) }
-        let fine = kernelErrorKind { _ = try kernel(good) }
+        let wrongColumns = errorKind { _ = try kernel(wrong) }
+        let wrongSecondColumns = errorKind { _ = try kernel(good, wrong) }
+        let wrongDiagonalColumns = errorKind { _ = try kernel.diagonal(wrong) }
+        let wrongLayerwiseColumns = errorKind { _ = try kernel.layerwise(wrong) }
+        let nanInput = errorKind { _ = try kernel(withNaN) }
+        let nanSecondInput = errorKind { _ = try kernel(good, withNaN) }
+        let infInput = errorKind { _ = try kernel(withInf) }
+        let fine = errorKind { _ = try kernel(good) }
         #expect(wrongColumns == "shapeMismatch")
         #expect(wrongSecondColumns == "shapeMismatch")
         #expect(wrongDiagonalColumns == "shapeMismatch")
@@ -311,13 +311,13 @@ struct KernelTests {
 
         var noLayers = arch
         noLayers.hiddenWidths = []
-        let noLayersKind = kernelErrorKind { _ = try InfiniteWidthKernel(noLayers) }
+        let noLayersKind = errorKind { _ = try InfiniteWidthKernel(noLayers) }
         #expect(noLayersKind == "invalidArgument")
         var negative = arch
         negative.weightVariance = -1
-        let negativeKind = kernelErrorKind { _ = try InfiniteWidthKernel(negative) }
+        let negativeKind = errorKind { _ = try InfiniteWidthKernel(negative) }
         #expect(negativeKind == "invalidArgument")
-        let oneSampleKind = kernelErrorKind { _ = try MonteCarloKernel(arch, good, samples: 1, seed: 0) }
+        let oneSampleKind = errorKind { _ = try MonteCarloKernel(arch, good, samples: 1, seed: 0) }
         #expect(oneSampleKind == "invalidArgument")
     }
 }

@@ -118,9 +118,10 @@ public final class Trainer {
     public func train<O: Optimizer>(_ optimizer: inout O) throws -> [TrainingRecord] {
         var theta = network.parameters
         var records = [try record(step: 0, time: 0, theta: theta)]
+        guard options.steps >= 1 else { return records }
         var order = [Int](), cursor = 0
         let n = trainInputs.rows
-        for step in 1...max(1, options.steps) {
+        for step in 1...options.steps {
             var batch: [Int]? = nil
             if let b = options.batchSize, b < n {
                 if cursor + b > order.count {
