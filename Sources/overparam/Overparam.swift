@@ -36,7 +36,7 @@ struct ArchitectureOptions: ParsableArguments {
     @Option(help: "Weight variance C_W.") var weightVariance: Double = 2
     @Option(help: "Bias variance C_b (0 with --no-bias for no biases).") var biasVariance: Double = 0
     @Option(help: "Readout weight variance (default: C_W).") var readoutVariance: Double?
-    @Option(help: "ntk, standard, mean-field, scaled:ALPHA, huang-yau, fang-gu-zhang, hanin.") var parameterization: String = "ntk"
+    @Option(help: "ntk, standard, mean-field, scaled:ALPHA, huang-yau, fang-gu-zhang, hanin, hanin:GAMMA.") var parameterization: String = "ntk"
     @Flag(help: "Force 2-D quadrature even where a closed form exists.") var quadrature = false
 
     func architecture(inputDimension: Int, outputs: Int = 1) throws -> Architecture {

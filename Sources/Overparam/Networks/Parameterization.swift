@@ -38,6 +38,9 @@ public enum Parameterization: Sendable, Hashable, Codable, CustomStringConvertib
     case fangGuZhang
     /// Seed 004 eqs. 3.1.1 / 3.3.1 (Hanin): z^(l+1) = W z / sqrt(N_l), W ~ N(0, C_W), b ~ N(0, C_b).
     case hanin
+    /// Seed 004 eq. 2.1.1: Hanin's layers with the readout scaled by 1/gamma, z^(2) = (1/(gamma sqrt(N_1))) W^(2) sigma(z^(1)):
+    /// gamma = 1 is the NTK regime, gamma = sqrt(N_1) the mean-field regime; eq. 2.1.11 pairs it with eta ~ gamma^2.
+    case haninScaled(gamma: Double)
 
     /// Parse a CLI name: ntk, standard, mean-field, scaled:ALPHA, huang-yau (seed001), fang-gu-zhang (seed002), hanin (seed004).
     public init(parsing text: String) throws {
@@ -50,8 +53,9 @@ public enum Parameterization: Sendable, Hashable, Codable, CustomStringConvertib
         case "fang-gu-zhang", "seed002": self = .fangGuZhang
         case "hanin", "seed004": self = .hanin
         default:
+            if t.hasPrefix("hanin:"), let g = Double(t.dropFirst(6)), g > 0 { self = .haninScaled(gamma: g); return }
             if t.hasPrefix("scaled:"), let a = Double(t.dropFirst(7)), a > 0 { self = .scaled(alpha: a); return }
-            throw OverparamError.invalidArgument(name: "--parameterization", problem: "unknown parameterization '\(text)'; use ntk, standard, mean-field, scaled:ALPHA (ALPHA > 0), huang-yau, fang-gu-zhang or hanin")
+            throw OverparamError.invalidArgument(name: "--parameterization", problem: "unknown parameterization '\(text)'; use ntk, standard, mean-field, scaled:ALPHA (ALPHA > 0), huang-yau, fang-gu-zhang, hanin or hanin:GAMMA")
         }
     }
 
@@ -64,6 +68,7 @@ public enum Parameterization: Sendable, Hashable, Codable, CustomStringConvertib
         case .huangYau: return "huang-yau"
         case .fangGuZhang: return "fang-gu-zhang"
         case .hanin: return "hanin"
+        case let .haninScaled(g): return "hanin:\(g)"
         }
     }
 
@@ -86,6 +91,8 @@ public enum Parameterization: Sendable, Hashable, Codable, CustomStringConvertib
             return LayerScale(a: 1 / nd, v: cw * nd, beta: 1, vb: cb)
         case .hanin:
             return LayerScale(a: 1 / nd.squareRoot(), v: cw, beta: 1, vb: cb)
+        case let .haninScaled(gamma):
+            return LayerScale(a: (isReadout ? 1 / gamma : 1) / nd.squareRoot(), v: cw, beta: 1, vb: cb)
         }
     }
 }

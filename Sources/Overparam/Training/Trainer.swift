@@ -20,6 +20,16 @@ public struct TrainingRecord: Sendable, Codable {
     /// RMS of f(theta_t) - f_lin(theta_t) over the test (else train) points, relative to the RMS of f(theta_t): the
     /// Taylor linearization at theta_0 evaluated along the network's own trajectory (seed 000 fig. 4).
     public var linearizationGap: Double?
+    /// With a linearized twin (the linearization trained by the same optimizer on the same batches):
+    /// RMS gap ||f(theta_t) - f_lin(theta_t^lin)|| / ||f(theta_t)|| on the test (else train) points, and ||theta_t - theta_t^lin||.
+    public var twinGap: Double?
+    public var twinParameterDistance: Double?
+    public var twinTestLoss: Double?
+    public var twinTestAccuracy: Double?
+    /// RMS change of the first-layer pre-activations and of the outputs since initialization on the probe points
+    /// (seed 004 sec. 2.4: O(1/sqrt(N_1)) vs O(1) in the NTK parameterization).
+    public var preactivationMovement: Double?
+    public var outputMovement: Double?
 }
 
 /// Options of a training run.
@@ -35,8 +45,12 @@ public struct TrainingOptions: Sendable {
     public var regularizers: [any Regularizer] = []
     public var trackNTK = false
     public var trackLinearizationGap = false
-    /// Points used for the NTK change (the first ones of the training set).
+    /// Points used for the NTK change and movements (the first ones of the training set).
     public var ntkProbePoints = 32
+    /// Train the linearization alongside with the same optimizer and batches and record the gap (seed 004 Thm 2.2.1).
+    public var trackLinearizedTwin = false
+    /// Record the movement of first-layer pre-activations and outputs.
+    public var trackMovement = false
     public init() {}
 }
 
@@ -74,7 +88,11 @@ public final class Trainer {
 
     /// Model outputs at `x` for parameters `theta` (the network, or its linearization at theta_0).
     public func outputs(_ x: Matrix, parameters theta: [Double]) throws -> Matrix {
-        if options.linearized {
+        try outputs(x, parameters: theta, linearized: options.linearized)
+    }
+
+    func outputs(_ x: Matrix, parameters theta: [Double], linearized: Bool) throws -> Matrix {
+        if linearized {
             let f0 = try initial(x)
             let delta = zip(theta, initial.parameters).map { $0 - $1 }
             return f0 + (try initial.jvp(x, direction: delta))
@@ -84,11 +102,15 @@ public final class Trainer {
 
     /// Objective value and gradient on the rows `batch` (nil: all) at parameters theta.
     public func objective(_ theta: [Double], batch: [Int]? = nil) throws -> (value: Double, gradient: [Double]) {
+        try objective(theta, batch: batch, linearized: options.linearized)
+    }
+
+    func objective(_ theta: [Double], batch: [Int]?, linearized: Bool) throws -> (value: Double, gradient: [Double]) {
         let x = batch.map { trainInputs.rows(at: $0) } ?? trainInputs
         let y = batch.map { trainTargets.rows(at: $0) } ?? trainTargets
         var value: Double, grad: [Double]
-        if options.linearized {
-            let f = try outputs(x, parameters: theta)
+        if linearized {
+            let f = try outputs(x, parameters: theta, linearized: true)
             let (v, g) = try options.loss.evaluate(outputs: f, targets: y)
             value = v
             grad = initial.gradient(try initial.forward(x), outputCotangent: g)   // J(theta_0)^T dL/df
@@ -117,7 +139,10 @@ public final class Trainer {
     /// Train with a discrete optimizer for `options.steps` steps (minibatches drawn without replacement per epoch).
     public func train<O: Optimizer>(_ optimizer: inout O) throws -> [TrainingRecord] {
         var theta = network.parameters
-        var records = [try record(step: 0, time: 0, theta: theta)]
+        let useTwin = options.trackLinearizedTwin && !options.linearized
+        var twin = optimizer            // same rule and state (and noise stream) for the linearized twin
+        var thetaLin = theta
+        var records = [try record(step: 0, time: 0, theta: theta, twin: useTwin ? thetaLin : nil)]
         guard options.steps >= 1 else { return records }
         var order = [Int](), cursor = 0
         let n = trainInputs.rows
@@ -134,9 +159,13 @@ public final class Trainer {
             let (v, g) = try objective(theta, batch: batch)
             try checkFinite(v, theta, step: step, advice: "lower --learning-rate (now \(optimizer.learningRate))")
             optimizer.step(&theta, gradient: g)
+            if useTwin {
+                let (_, gl) = try objective(thetaLin, batch: batch, linearized: true)
+                twin.step(&thetaLin, gradient: gl)
+            }
             if step % max(1, options.recordEvery) == 0 || step == options.steps {
                 try checkFinite(0, theta, step: step, advice: "lower --learning-rate (now \(optimizer.learningRate))")
-                records.append(try record(step: step, time: optimizer.learningRate * Double(step), theta: theta))
+                records.append(try record(step: step, time: optimizer.learningRate * Double(step), theta: theta, twin: useTwin ? thetaLin : nil))
             }
         }
         network.parameters = theta
@@ -160,7 +189,7 @@ public final class Trainer {
         return records
     }
 
-    func record(step: Int, time: Double, theta: [Double]) throws -> TrainingRecord {
+    func record(step: Int, time: Double, theta: [Double], twin: [Double]? = nil) throws -> TrainingRecord {
         let fTrain = try outputs(trainInputs, parameters: theta)
         let loss = try options.loss.evaluate(outputs: fTrain, targets: trainTargets).value
         let layout = network.layout
@@ -193,6 +222,25 @@ public final class Trainer {
             if k0 == nil { k0 = try EmpiricalNTK.compute(initial, probe).ntk }
             let kt = try EmpiricalNTK.compute(try Network(network.architecture, parameters: theta), probe).ntk
             rec.ntkChange = (kt - k0!).frobeniusNorm / k0!.frobeniusNorm
+        }
+        if let twin {
+            let x = testInputs ?? trainInputs
+            let f = try outputs(x, parameters: theta, linearized: false)
+            let fl = try outputs(x, parameters: twin, linearized: true)
+            rec.twinGap = (f - fl).frobeniusNorm / max(f.frobeniusNorm, 1e-300)
+            rec.twinParameterDistance = zip(theta, twin).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
+            if let ty = testTargets {
+                rec.twinTestLoss = try options.loss.evaluate(outputs: fl, targets: ty).value
+                rec.twinTestAccuracy = accuracy(fl, ty)
+            }
+        }
+        if options.trackMovement {
+            let probe = trainInputs.rows(at: Array(0..<min(options.ntkProbePoints, trainInputs.rows)))
+            let now = try Network(network.architecture, parameters: theta).forward(probe)
+            let start = try initial.forward(probe)
+            let dz = now.preactivations[0] - start.preactivations[0], df = now.outputs - start.outputs
+            rec.preactivationMovement = dz.frobeniusNorm / Double(max(1, dz.count)).squareRoot()
+            rec.outputMovement = df.frobeniusNorm / Double(max(1, df.count)).squareRoot()
         }
         if options.trackLinearizationGap && !options.linearized {
             let x = testInputs ?? trainInputs

@@ -12,6 +12,17 @@ public struct ExperimentRegistry: Sendable {
         AnyExperiment(KernelConvergenceExperiment()),
         AnyExperiment(KernelGalleryExperiment()),
         AnyExperiment(DigitsKernelExperiment()),
+        AnyExperiment(AlphaSweepExperiment()),
+        AnyExperiment(WidthSweepExperiment()),
+        AnyExperiment(LinearizationExperiment()),
+        AnyExperiment(BreakingNTKExperiment()),
+        AnyExperiment(KernelVelocityExperiment()),
+        AnyExperiment(MinNormExperiment()),
+        AnyExperiment(JacobianRankExperiment()),
+        AnyExperiment(HessianScaleExperiment()),
+        AnyExperiment(LazyDistanceExperiment()),
+        AnyExperiment(LearningRateScalingExperiment()),
+        AnyExperiment(LinearRateExperiment()),
     ])
 
     public var ids: [String] { experiments.map { $0.id } }
