@@ -19,9 +19,10 @@ let package = Package(
                        providers: [.apt(["liblapacke-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "CSupport", path: "Sources/CSupport"),
         .target(
             name: "Overparam",
-            dependencies: ["CBLAS", "CLAPACKE", "CZlib"],
+            dependencies: ["CBLAS", "CLAPACKE", "CZlib", "CSupport"],
             resources: [.copy("Resources/digits.csv.gz")],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),

@@ -12,6 +12,9 @@ struct OverparamCommand: ParsableCommand {
 
     /// Parse, run, and turn every failure into one line on stderr and a non-zero exit status.
     static func main() {
+        // Keep large temporaries in the heap instead of a fresh mmap (and page faults) per allocation: training loops
+        // allocate many megabyte-sized matrices per step.
+        Parallel.keepLargeAllocationsInHeap()
         do {
             var command = try parseAsRoot()
             try command.run()

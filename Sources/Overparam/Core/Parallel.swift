@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import CBLAS
+import CSupport
 
 /// The threading policy of Overparam.
 ///
@@ -62,6 +63,11 @@ public enum Parallel {
         if bounds.last != n { bounds.append(n) }
         return zip(bounds, bounds.dropFirst()).map { $0..<$1 }.filter { !$0.isEmpty }
     }
+
+    /// Make glibc keep large blocks in its heap (mmap threshold and trim threshold 1 GiB): training loops allocate
+    /// many megabyte-sized temporaries per step, and a fresh mmap for each costs page faults (measured: more system
+    /// time than compute). Called once by the CLI.
+    public static func keepLargeAllocationsInHeap() { overparam_keep_large_allocations_in_heap() }
 
     /// Apply `f` entry-wise to a large array, split across cores.
     public static func map(_ x: [Double], _ f: @Sendable @escaping (Double) -> Double) -> [Double] {

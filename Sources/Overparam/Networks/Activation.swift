@@ -106,6 +106,31 @@ public enum Activation: Sendable, Hashable, Codable, CustomStringConvertible {
     /// sigma(t).
     @inlinable public func callAsFunction(_ t: Double) -> Double { derivative(t, order: 0) }
 
+    /// (sigma(t), sigma'(t)) with one transcendental evaluation where the derivative follows from the value
+    /// (tanh: 1 - y^2; sigmoid: y (1 - y)).
+    @inlinable public func valueAndSlope(_ t: Double) -> (Double, Double) {
+        switch self {
+        case .tanh: let y = Activation.fastTanh(t); return (y, 1 - y * y)
+        case .sigmoid:
+            let y = t >= 0 ? 1 / (1 + Foundation.exp(-t)) : Foundation.exp(t) / (1 + Foundation.exp(t))
+            return (y, y * (1 - y))
+        case .relu: return t > 0 ? (t, 1) : (0, 0)
+        case .identity: return (t, 1)
+        default: return (derivative(t, order: 0), derivative(t, order: 1))
+        }
+    }
+
+    /// tanh with one `exp` (glibc's tanh goes through a slower expm1): for |t| >= 0.5, (1 - e)/(1 + e) with
+    /// e = exp(-2|t|) has no cancellation; below, expm1 keeps full relative accuracy. Saturates to +-1 past 19.1.
+    @inlinable @inline(__always) public static func fastTanh(_ t: Double) -> Double {
+        let a = Swift.abs(t)
+        if a >= 19.1 { return t > 0 ? 1 : -1 }
+        if a < 0.5 { let m = Foundation.expm1(-2 * a); return (t > 0 ? -1 : 1) * m / (2 + m) }
+        let e = Foundation.exp(-2 * a)
+        let y = (1 - e) / (1 + e)
+        return t > 0 ? y : -y
+    }
+
     /// The `order`-th derivative sigma^(order)(t), order 0...4 (order 4 only for the smooth closed forms; else 0).
     @inlinable public func derivative(_ t: Double, order: Int) -> Double {
         switch self {
@@ -119,7 +144,7 @@ public enum Activation: Sendable, Hashable, Codable, CustomStringConvertible {
             switch order { case 1: return g; case 2: return -2 * t * g; case 3: return (4 * t * t - 2) * g
             default: return (12 * t - 8 * t * t * t) * g }
         case .tanh:
-            let y = Foundation.tanh(t), s = 1 - y * y
+            let y = Activation.fastTanh(t), s = 1 - y * y
             switch order { case 0: return y; case 1: return s; case 2: return -2 * y * s; case 3: return s * (6 * y * y - 2)
             default: return s * (16 * y - 24 * y * y * y) }
         case .sigmoid:

@@ -38,6 +38,17 @@ public struct ForwardPass: Sendable {
     public let inputs: [Matrix]
     /// preactivations[l - 1] is Z_l for l = 1...L+1; the last is the output f (n x k).
     public let preactivations: [Matrix]
+    /// slopes[l - 1] is sigma'(Z_l) for hidden layers l = 1...L (computed with the activations; empty if not kept).
+    public let slopes: [Matrix]
+
+    public init(inputs: [Matrix], preactivations: [Matrix], slopes: [Matrix] = []) {
+        self.inputs = inputs; self.preactivations = preactivations; self.slopes = slopes
+    }
+
+    /// The same pass restricted to some rows (examples).
+    public func rows(at idx: [Int]) -> ForwardPass {
+        ForwardPass(inputs: inputs.map { $0.rows(at: idx) }, preactivations: preactivations.map { $0.rows(at: idx) }, slopes: slopes.map { $0.rows(at: idx) })
+    }
     /// The network's outputs f (n x k).
     public var outputs: Matrix { preactivations[preactivations.count - 1] }
 }
@@ -100,16 +111,24 @@ public struct Network: Sendable {
         guard x.cols == architecture.inputDimension else {
             throw OverparamError.shapeMismatch("inputs have \(x.cols) columns, the network expects \(architecture.inputDimension)")
         }
-        var inputs = [x], pre = [Matrix]()
+        var inputs = [x], pre = [Matrix](), slopes = [Matrix]()
         let act = architecture.activation
         for l in 1...layout.layerCount {
             let s = scales[l - 1]
             var z = Matrix.product(inputs[l - 1], .none, weight(layer: l), .transposed, alpha: s.a)
             if layout.hasBias && s.beta != 0 { z.addRowVector(bias(layer: l), scaledBy: s.beta) }
             pre.append(z)
-            if l < layout.layerCount { inputs.append(Matrix(rows: z.rows, cols: z.cols, storage: Parallel.map(z.storage) { act($0) })) }
+            if l < layout.layerCount {
+                var y = Matrix(rows: z.rows, cols: z.cols), d = y
+                let count = z.count
+                z.storage.withUnsafeBufferPointer { zp in y.storage.withUnsafeMutableBufferPointer { yp in d.storage.withUnsafeMutableBufferPointer { dp in
+                    nonisolated(unsafe) let Z = zp.baseAddress!, Y = yp.baseAddress!, D = dp.baseAddress!
+                    Parallel.forEachChunk(count, minChunk: 16384) { r in for i in r { (Y[i], D[i]) = act.valueAndSlope(Z[i]) } }
+                } } }
+                inputs.append(y); slopes.append(d)
+            }
         }
-        return ForwardPass(inputs: inputs, preactivations: pre)
+        return ForwardPass(inputs: inputs, preactivations: pre, slopes: slopes)
     }
 
     /// Outputs f(x) (n x k).
@@ -125,10 +144,14 @@ public struct Network: Sendable {
         for l in stride(from: layout.layerCount, to: 1, by: -1) {
             let s = scales[l - 1]
             var back = Matrix.product(delta, .none, weight(layer: l), .none, alpha: s.a)
-            let z = pass.preactivations[l - 2]
-            back.storage.withUnsafeMutableBufferPointer { bp in z.storage.withUnsafeBufferPointer { zp in
-                for i in 0..<bp.count { bp[i] *= act.derivative(zp[i], order: 1) }
-            } }
+            if pass.slopes.count == layout.layerCount - 1 {
+                back = back .* pass.slopes[l - 2]
+            } else {
+                let z = pass.preactivations[l - 2]
+                back.storage.withUnsafeMutableBufferPointer { bp in z.storage.withUnsafeBufferPointer { zp in
+                    for i in 0..<bp.count { bp[i] *= act.derivative(zp[i], order: 1) }
+                } }
+            }
             delta = back
             out[l - 2] = delta
         }
@@ -157,7 +180,7 @@ public struct Network: Sendable {
         let n = x.rows, k = architecture.outputDimension, p = layout.count
         var j = Matrix(rows: n * k, cols: p)
         for i in 0..<n {
-            let single = ForwardPass(inputs: pass.inputs.map { $0.rows(at: [i]) }, preactivations: pass.preactivations.map { $0.rows(at: [i]) })
+            let single = pass.rows(at: [i])
             for c in 0..<k {
                 var e = Matrix(rows: 1, cols: k); e[0, c] = 1
                 let g = gradient(single, outputCotangent: e)

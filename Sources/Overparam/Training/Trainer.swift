@@ -65,6 +65,8 @@ public final class Trainer {
     let initialNorms: [Double]
     var k0: Matrix?
     var rng: Xoshiro256StarStar
+    /// The forward pass of the initial network on the training inputs (the linearization's features), computed once.
+    lazy var initialTrainPass: ForwardPass? = try? initial.forward(trainInputs)
 
     public init(network: Network, trainInputs: Matrix, trainTargets: Matrix, testInputs: Matrix? = nil, testTargets: Matrix? = nil,
                 options: TrainingOptions) throws {
@@ -110,10 +112,14 @@ public final class Trainer {
         let y = batch.map { trainTargets.rows(at: $0) } ?? trainTargets
         var value: Double, grad: [Double]
         if linearized {
-            let f = try outputs(x, parameters: theta, linearized: true)
+            // f_lin = f(x; theta_0) + J(x; theta_0)(theta - theta_0); the pass at theta_0 is cached and sliced for batches.
+            guard let full = initialTrainPass else { throw OverparamError.nonFinite("the initial network's forward pass failed on the training inputs") }
+            let pass0 = batch.map { full.rows(at: $0) } ?? full
+            let delta = zip(theta, initial.parameters).map { $0 - $1 }
+            let f = pass0.outputs + (try initial.jvp(x, direction: delta))
             let (v, g) = try options.loss.evaluate(outputs: f, targets: y)
             value = v
-            grad = initial.gradient(try initial.forward(x), outputCotangent: g)   // J(theta_0)^T dL/df
+            grad = initial.gradient(pass0, outputCotangent: g)   // J(theta_0)^T dL/df
         } else {
             let net = try Network(network.architecture, parameters: theta)
             let pass = try net.forward(x)
