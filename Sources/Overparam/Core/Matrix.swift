@@ -24,6 +24,13 @@ public struct Matrix: Sendable, Equatable, CustomStringConvertible {
         self.init(rows: rows, cols: cols, storage: [Double](repeating: value, count: rows * cols))
     }
 
+    /// A matrix whose entries the caller overwrites before reading them (skips zero-filling large outputs).
+    init(uninitializedRows rows: Int, cols: Int) {
+        self.rows = rows
+        self.cols = cols
+        storage = [Double](unsafeUninitializedCapacity: rows * cols) { _, count in count = rows * cols }
+    }
+
     /// A matrix from nested rows (all of equal length).
     public init(_ nested: [[Double]]) {
         let r = nested.count

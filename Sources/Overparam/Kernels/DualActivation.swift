@@ -98,55 +98,6 @@ public struct DualActivation: Sendable {
         return x > 0 ? 2 * w : Double.pi - 2 * w
     }
 
-    /// ``arccos(_:)-7v8sp`` on four lanes at once (lane selects instead of branches), so four kernel entries advance
-    /// in lockstep and the recursion is throughput-bound rather than latency-bound.
-    @inlinable @inline(__always)
-    public static func arccos(_ x: SIMD4<Double>) -> SIMD4<Double> {
-        typealias V = SIMD4<Double>
-        let ax = x.replacing(with: -x, where: x .< 0)
-        let big = ax .> 0.5
-        let zb: V = (1 - ax) * 0.5
-        let z = (x * x).replacing(with: zb, where: big)
-        var p = V(repeating: 3.47933107596021167570e-05)
-        p = p * z + 7.91534994289814532176e-04
-        p = p * z - 4.00555345006794114027e-02
-        p = p * z + 2.01212532134862925881e-01
-        p = p * z - 3.25565818622400915405e-01
-        p = p * z + 1.66666666666666657415e-01
-        p = p * z
-        var q = V(repeating: 7.70381505559019352791e-02)
-        q = q * z - 6.88283971605453293030e-01
-        q = q * z + 2.02094576023350569471e+00
-        q = q * z - 2.40339491173441421878e+00
-        q = q * z + 1
-        let r = p / q
-        let inner: V = 6.12323399573676603587e-17 - x * r
-        let small: V = 1.57079632679489655800e+00 - (x - inner)
-        let sq = z.squareRoot()
-        let w: V = sq + sq * r
-        let pos: V = 2 * w
-        let neg: V = Double.pi - pos
-        return small.replacing(with: pos.replacing(with: neg, where: x .< 0), where: big)
-    }
-
-    /// The ab-relu closed form on four lanes (see ``abRelu(norm:inverseNorm:_:a:b:)``).
-    @inlinable @inline(__always)
-    public static func abRelu(norm: SIMD4<Double>, inverseNorm: SIMD4<Double>, _ q12: SIMD4<Double>, a: Double, b: Double)
-        -> (e: SIMD4<Double>, eDot: SIMD4<Double>) {
-        typealias V = SIMD4<Double>
-        let raw: V = q12 * inverseNorm
-        let snap = 1 - 4 * Double.ulpOfOne
-        let c = raw.replacing(with: 1, where: raw .> snap).replacing(with: -1, where: raw .< -snap)
-        let theta = arccos(c)
-        let oneMinus: V = (1 - c) * (1 + c)
-        let s: V = norm * oneMinus.replacing(with: 0, where: oneMinus .< 0).squareRoot()
-        let piMinus: V = Double.pi - theta
-        let mix: V = (a * a + b * b) * piMinus + (2 * a * b) * theta
-        let inv2pi = 1 / (2 * Double.pi)
-        let e: V = ((a - b) * (a - b) * s + mix * q12) * inv2pi
-        return (e, mix * inv2pi)
-    }
-
     /// The erf closed form.
     @inlinable @inline(__always)
     public static func erf(_ q11: Double, _ q22: Double, _ q12: Double) -> SIMD2<Double> {

@@ -1,4 +1,5 @@
 import Foundation
+import CSupport
 
 /// A pair of kernels between two input sets: the NNGP covariance Sigma and the NTK Theta.
 public struct KernelPair: Sendable {
@@ -20,6 +21,8 @@ public struct KernelPair: Sendable {
 ///
 /// The recursion is fused per entry (each (i, j) needs only its own x_i . x_j and the per-point diagonals), runs on
 /// the upper triangle for symmetric kernels, and splits rows across cores. The first-layer Gram is one `dgemm`.
+/// ReLU-type activations run a C loop vectorized over the row (AVX-512 / AVX2 clones picked at run time, with an
+/// inlined fdlibm arc-cosine); other closed forms advance four entries in lockstep; the rest use quadrature.
 public struct InfiniteWidthKernel: Sendable {
     public let architecture: Architecture
     public let dual: DualActivation
@@ -65,7 +68,7 @@ public struct InfiniteWidthKernel: Sendable {
         let d1 = hiddenDiagonals(sq1)
         let d2 = symmetric ? d1 : hiddenDiagonals(sq2)
         // The NNGP overwrites the Gram in place (entry (i, j) is read before it is written).
-        var ntk = Matrix(rows: g.rows, cols: g.cols)
+        var ntk = Matrix(uninitializedRows: g.rows, cols: g.cols)   // every entry is written by the fill and the mirror
         var nngp = consume g
         switch (architecture.activation, dual.isClosedForm) {
         case (.relu, true): fill(ABReluMap(a: 0, b: 1), d1, d2, symmetric, &nngp, &ntk)
@@ -119,7 +122,17 @@ public struct InfiniteWidthKernel: Sendable {
             nonisolated(unsafe) let D1 = f1.baseAddress!, D2 = f2.baseAddress!, C = cp.baseAddress!
             let rowChunks = symmetric ? Parallel.upperTriangleRowChunks(n1) :
                 (0..<min(64, max(1, n1))).map { Parallel.range($0, min(64, max(1, n1)), n1) }
+            let vectorRelu = (map as? ABReluMap).map { ($0.a, $0.b) }
             let work = { @Sendable (rows: Range<Int>) in
+                if let (a, b) = vectorRelu {
+                    // The C loop (runtime-dispatched AVX-512/AVX2 clones) over the row's entries, layer by layer.
+                    for i in rows {
+                        overparam_abrelu_row(Int32(n1), Int32(n2), Int32(i), Int32(symmetric ? i : 0), Int32(layers),
+                                             UnsafeRawPointer(C).assumingMemoryBound(to: Double.self), R1, I1, R2, I2, a, b,
+                                             S + i * n2, T + i * n2)
+                    }
+                    return
+                }
                 typealias V = SIMD4<Double>
                 let c0 = C[0]
                 for i in rows {
@@ -193,11 +206,6 @@ extension PairMap {
 struct ABReluMap: PairMap {
     let a: Double, b: Double
     @inline(__always) func callAsFunction(_ q11: Double, _ q22: Double, _ norm: Double, _ inverseNorm: Double, _ q12: Double) -> SIMD2<Double> {
-        DualActivation.abRelu(norm: norm, inverseNorm: inverseNorm, q12, a: a, b: b)
-    }
-    @inline(__always)
-    func lanes(_ q11: SIMD4<Double>, _ q22: SIMD4<Double>, _ norm: SIMD4<Double>, _ inverseNorm: SIMD4<Double>, _ q12: SIMD4<Double>)
-        -> (e: SIMD4<Double>, eDot: SIMD4<Double>) {
         DualActivation.abRelu(norm: norm, inverseNorm: inverseNorm, q12, a: a, b: b)
     }
 }
