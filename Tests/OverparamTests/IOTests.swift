@@ -11,16 +11,6 @@ private func removeIOTempDir(_ dir: String) {
 }
 
 /// The `OverparamError` thrown by `body`, or nil when it succeeds or throws something else.
-private func overparamError(_ body: () throws -> Void) -> OverparamError? {
-    do {
-        try body()
-        return nil
-    } catch let error as OverparamError {
-        return error
-    } catch {
-        return nil
-    }
-}
 
 private func writeFile(_ data: Data, _ path: String) throws {
     try data.write(to: URL(fileURLWithPath: path))
@@ -131,7 +121,7 @@ struct IONPYTests {
         let path = dir + "/fortran.npy"
         try writeFile(npyBytes(header: "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3), }",
                                body: littleEndianBytes([1, 2, 3, 4, 5, 6])), path)
-        let error = overparamError { _ = try NPY.read(path) }
+        let error = thrownError { _ = try NPY.read(path) }
         #expect(error?.description.contains(path) == true)
         #expect(error?.description.contains("ascontiguousarray") == true)
     }
@@ -142,7 +132,7 @@ struct IONPYTests {
         let path = dir + "/big.npy"
         try writeFile(npyBytes(header: "{'descr': '>f8', 'fortran_order': False, 'shape': (2,), }",
                                body: [UInt8](repeating: 0, count: 16)), path)
-        let error = overparamError { _ = try NPY.read(path) }
+        let error = thrownError { _ = try NPY.read(path) }
         #expect(error?.description.contains(path) == true)
         #expect(error?.description.contains("big-endian") == true)
     }
@@ -153,7 +143,7 @@ struct IONPYTests {
         let path = dir + "/short.npy"
         try writeFile(npyBytes(header: "{'descr': '<f8', 'fortran_order': False, 'shape': (4, 4), }",
                                body: [UInt8](repeating: 0, count: 10)), path)
-        let error = overparamError { _ = try NPY.read(path) }
+        let error = thrownError { _ = try NPY.read(path) }
         #expect(error?.description.contains(path) == true)
         #expect(error?.description.contains("truncated") == true)
     }
@@ -163,7 +153,7 @@ struct IONPYTests {
         defer { removeIOTempDir(dir) }
         let path = dir + "/text.npy"
         try writeFile(Data("1,2,3\n4,5,6\n".utf8), path)
-        let error = overparamError { _ = try NPY.read(path) }
+        let error = thrownError { _ = try NPY.read(path) }
         guard case .format? = error else {
             Issue.record("expected a format error, got \(String(describing: error))")
             return
@@ -174,15 +164,15 @@ struct IONPYTests {
 
     @Test func rejectsObjectAnd3DArrays() {
         let object = npyBytes(header: "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", body: [UInt8](repeating: 0, count: 8))
-        #expect(overparamError { _ = try NPY.decode(object, path: "obj.npy") }?.description.contains("object") == true)
+        #expect(thrownError { _ = try NPY.decode(object, path: "obj.npy") }?.description.contains("object") == true)
 
         let cube = npyBytes(header: "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1, 2), }", body: littleEndianBytes([1, 2]))
-        #expect(overparamError { _ = try NPY.decode(cube, path: "cube.npy") }?.description.contains("(1, 1, 2)") == true)
+        #expect(thrownError { _ = try NPY.decode(cube, path: "cube.npy") }?.description.contains("(1, 1, 2)") == true)
     }
 
     @Test func missingFileNamesPath() {
         let path = "/nonexistent-\(UUID().uuidString)/x.npy"
-        let error = overparamError { _ = try NPY.read(path) }
+        let error = thrownError { _ = try NPY.read(path) }
         guard case .file? = error else {
             Issue.record("expected a file error, got \(String(describing: error))")
             return
@@ -241,22 +231,22 @@ struct IOCSVTests {
         defer { removeIOTempDir(dir) }
         let path = dir + "/ragged.csv"
         try writeFile(Data("1,2,3\n4,5\n".utf8), path)
-        let error = overparamError { _ = try CSVMatrix.read(path) }
+        let error = thrownError { _ = try CSVMatrix.read(path) }
         #expect(error?.description.contains(path) == true)
         #expect(error?.description.contains("line 2") == true)
     }
 
     @Test func badFieldNamesLineAndColumn() {
-        let error = overparamError { _ = try CSVMatrix.decode(Data("1,2\n3,abc\n".utf8), path: "bad.csv") }
+        let error = thrownError { _ = try CSVMatrix.decode(Data("1,2\n3,abc\n".utf8), path: "bad.csv") }
         #expect(error?.description.contains("bad.csv") == true)
         #expect(error?.description.contains("line 2, column 2") == true)
 
-        let forced = overparamError { _ = try CSVMatrix.decode(Data("x,y\n1,2\n".utf8), path: "nohdr.csv", hasHeader: false) }
+        let forced = thrownError { _ = try CSVMatrix.decode(Data("x,y\n1,2\n".utf8), path: "nohdr.csv", hasHeader: false) }
         #expect(forced?.description.contains("line 1, column 1") == true)
     }
 
     @Test func emptyFileIsAnError() {
-        let error = overparamError { _ = try CSVMatrix.decode(Data("\n  \n".utf8), path: "empty.csv") }
+        let error = thrownError { _ = try CSVMatrix.decode(Data("\n  \n".utf8), path: "empty.csv") }
         #expect(error?.description.contains("empty.csv") == true)
         #expect(error?.description.contains("empty") == true)
     }
@@ -295,7 +285,7 @@ struct IOGzipTests {
 
     @Test func truncatedStreamIsAnError() throws {
         let compressed = try Gzip.compress(Data((0..<10_000).map { UInt8(truncatingIfNeeded: $0) }))
-        let error = overparamError { _ = try Gzip.decompress(compressed.prefix(compressed.count / 2), path: "cut.gz") }
+        let error = thrownError { _ = try Gzip.decompress(compressed.prefix(compressed.count / 2), path: "cut.gz") }
         #expect(error?.description.contains("cut.gz") == true)
         #expect(error?.description.contains("truncated") == true)
     }
@@ -359,7 +349,7 @@ struct IOIDXTests {
         defer { removeIOTempDir(dir) }
         let path = dir + "/bogus-idx3-ubyte"
         try writeFile(Data("<html>not mnist</html>".utf8), path)
-        let error = overparamError { _ = try IDX.readImages(path) }
+        let error = thrownError { _ = try IDX.readImages(path) }
         #expect(error?.description.contains(path) == true)
         #expect(error?.description.contains("magic") == true)
     }
@@ -369,14 +359,14 @@ struct IOIDXTests {
         defer { removeIOTempDir(dir) }
         let labelsPath = dir + "/labels"
         try writeFile(IDX.encode(shape: [3], bytes: Self.labels), labelsPath)
-        #expect(overparamError { _ = try IDX.readImages(labelsPath) }?.description.contains("3 dimensions") == true)
+        #expect(thrownError { _ = try IDX.readImages(labelsPath) }?.description.contains("3 dimensions") == true)
 
         let imagesPath = dir + "/images"
         try writeFile(IDX.encode(shape: [3, 2, 2], bytes: Self.pixels), imagesPath)
-        #expect(overparamError { _ = try IDX.readLabels(imagesPath) }?.description.contains("1 dimension") == true)
+        #expect(thrownError { _ = try IDX.readLabels(imagesPath) }?.description.contains("1 dimension") == true)
 
         let cut = IDX.encode(shape: [3, 2, 2], bytes: Self.pixels).dropLast()
-        let error = overparamError { _ = try IDX.decode(Data(cut), path: "cut-idx3") }
+        let error = thrownError { _ = try IDX.decode(Data(cut), path: "cut-idx3") }
         #expect(error?.description.contains("cut-idx3") == true)
         #expect(error?.description.contains("truncated") == true)
     }
@@ -400,7 +390,7 @@ struct IOAtomicFileTests {
         let dir = try makeTempDir("io")
         defer { removeIOTempDir(dir) }
         let path = dir + "/missing/out.bin"
-        let error = overparamError { try AtomicFile.write(Data("x".utf8), to: path) }
+        let error = thrownError { try AtomicFile.write(Data("x".utf8), to: path) }
         guard case .file? = error else {
             Issue.record("expected a file error, got \(String(describing: error))")
             return
@@ -423,7 +413,7 @@ struct IOAtomicFileTests {
     @Test func writingOverADirectoryFails() throws {
         let dir = try makeTempDir("io")
         defer { removeIOTempDir(dir) }
-        let error = overparamError { try AtomicFile.write(Data("x".utf8), to: dir) }
+        let error = thrownError { try AtomicFile.write(Data("x".utf8), to: dir) }
         #expect(error?.description.contains("directory") == true)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
     }

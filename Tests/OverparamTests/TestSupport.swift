@@ -50,3 +50,15 @@ func errorKind(_ body: () throws -> Void) -> String {
         return "other"
     }
 }
+
+/// The `OverparamError` thrown by `body`, or nil when it succeeds or throws something else.
+func thrownError(_ body: () throws -> Void) -> OverparamError? {
+    do {
+        try body()
+        return nil
+    } catch let error as OverparamError {
+        return error
+    } catch {
+        return nil
+    }
+}

@@ -62,17 +62,6 @@ fileprivate func trainingNormals(_ count: Int, seed: UInt64) -> [Double] {
     return rng.normals(count)
 }
 
-/// The `OverparamError` thrown by `body`, or nil when it succeeds or throws something else.
-fileprivate func trainingError(_ body: () throws -> Void) -> OverparamError? {
-    do {
-        try body()
-        return nil
-    } catch let error as OverparamError {
-        return error
-    } catch {
-        return nil
-    }
-}
 
 fileprivate func trainingIsDiverged(_ error: OverparamError?) -> Bool {
     if case .diverged? = error { return true }
@@ -184,16 +173,16 @@ struct TrainingLossTests {
         #expect(confident.value == 0 && confident.gradient.storage.allSatisfy { $0.isFinite })
 
         // Shape errors.
-        #expect(trainingIsShapeMismatch(trainingError { _ = try MeanSquaredError().evaluate(outputs: f3, targets: y) }))
-        #expect(trainingIsShapeMismatch(trainingError { _ = try logistic.evaluate(outputs: f3, targets: y3) }))
-        #expect(trainingIsShapeMismatch(trainingError { _ = try ce.evaluate(outputs: f3, targets: uniform) }))
+        #expect(trainingIsShapeMismatch(thrownError { _ = try MeanSquaredError().evaluate(outputs: f3, targets: y) }))
+        #expect(trainingIsShapeMismatch(thrownError { _ = try logistic.evaluate(outputs: f3, targets: y3) }))
+        #expect(trainingIsShapeMismatch(thrownError { _ = try ce.evaluate(outputs: f3, targets: uniform) }))
 
         // CLI names.
         #expect(try lossNamed("mse").name == "mse(half-mean)")
         #expect(try lossNamed("mse-mean").name == "mse(mean)")
         #expect(try lossNamed("logistic").name == "logistic")
         #expect(try lossNamed("cross-entropy").name == "cross-entropy")
-        #expect(trainingError { _ = try lossNamed("hinge") } != nil)
+        #expect(thrownError { _ = try lossNamed("hinge") } != nil)
     }
 
     /// Layout of d = 2, hidden [3], k = 1 with biases: W1 at 0..<6, b1 at 6..<9, W2 at 9..<12, b2 at 12.
@@ -505,11 +494,11 @@ struct TrainingDormandPrinceTests {
     @Test("NaN and step exhaustion throw diverged")
     func divergence() throws {
         let dp = DormandPrince()
-        let late = trainingError { _ = try dp.integrate([1], from: 0, to: 3) { y, t in t > 1 ? [.nan] : [-y[0]] } }
+        let late = thrownError { _ = try dp.integrate([1], from: 0, to: 3) { y, t in t > 1 ? [.nan] : [-y[0]] } }
         #expect(trainingIsDiverged(late), "NaN after t = 1: \(String(describing: late))")
-        let immediate = trainingError { _ = try dp.integrate([1, 2], from: 0, to: 1) { _, _ in [.nan, 0] } }
+        let immediate = thrownError { _ = try dp.integrate([1, 2], from: 0, to: 1) { _, _ in [.nan, 0] } }
         #expect(trainingIsDiverged(immediate), "NaN at t0: \(String(describing: immediate))")
-        let exhausted = trainingError {
+        let exhausted = thrownError {
             _ = try DormandPrince(maxSteps: 5).integrate([1, 0], from: 0, to: 100) { y, _ in [y[1], -y[0]] }
         }
         #expect(trainingIsDiverged(exhausted), "max steps: \(String(describing: exhausted))")
@@ -638,7 +627,7 @@ struct TrainingDynamicsTests {
         let trainer = try Trainer(network: net, trainInputs: x, trainTargets: y, options: options)
         let lr = 1e6
         var gd = GradientDescent(learningRate: lr)
-        let error = trainingError { _ = try trainer.train(&gd) }
+        let error = thrownError { _ = try trainer.train(&gd) }
         #expect(trainingIsDiverged(error), "got \(String(describing: error))")
         let text = error?.description ?? ""
         #expect(text.contains("learning-rate") && text.contains("\(lr)"), "message: \(text)")
@@ -758,9 +747,9 @@ struct TrainingRecordTests {
         let arch = Architecture(inputDimension: 2, hiddenWidths: [3], activation: .tanh, outputDimension: 2)
         let net = try Network(arch, seed: 1)
         let x = Matrix([[1, 0], [0, 1], [1, 1]])
-        #expect(trainingIsShapeMismatch(trainingError { _ = try Trainer(network: net, trainInputs: x, trainTargets: Matrix(rows: 2, cols: 2), options: TrainingOptions()) }))
-        #expect(trainingIsShapeMismatch(trainingError { _ = try Trainer(network: net, trainInputs: x, trainTargets: Matrix(rows: 3, cols: 1), options: TrainingOptions()) }))
-        #expect(trainingIsShapeMismatch(trainingError {
+        #expect(trainingIsShapeMismatch(thrownError { _ = try Trainer(network: net, trainInputs: x, trainTargets: Matrix(rows: 2, cols: 2), options: TrainingOptions()) }))
+        #expect(trainingIsShapeMismatch(thrownError { _ = try Trainer(network: net, trainInputs: x, trainTargets: Matrix(rows: 3, cols: 1), options: TrainingOptions()) }))
+        #expect(trainingIsShapeMismatch(thrownError {
             _ = try Trainer(network: net, trainInputs: x, trainTargets: Matrix(rows: 3, cols: 2), testInputs: x, testTargets: Matrix(rows: 2, cols: 2), options: TrainingOptions())
         }))
     }

@@ -4,7 +4,7 @@ import Synchronization
 /// Progress of a sweep on stderr: a bar with runs done/total and ETA on a terminal, plain lines every few seconds
 /// otherwise (logs, CI, batch schedulers).
 public final class ProgressReporter: Sendable {
-    struct State { var done = 0; var total = 0; var start = Date(); var lastLine = Date.distantPast; var label = "" }
+    struct State { var done = 0; var total = 0; var start = Date(); var lastLine = Date.distantPast; var label = ""; var printedDone = -1 }
     let state = Mutex(State())
     let isTerminal: Bool
     let quiet: Bool
@@ -41,8 +41,10 @@ public final class ProgressReporter: Sendable {
                 return ("\r[\(bar)] \(s.done)/\(s.total) runs  ETA \(etaText)  \(s.label.prefix(40))\u{1B}[K", true)
             }
             let now = Date()
-            guard force || now.timeIntervalSince(s.lastLine) >= 5 || s.done == s.total else { return ("", false) }
+            // A line when something changed: at the start, every 5 s, and once at the end.
+            guard s.done != s.printedDone, force || now.timeIntervalSince(s.lastLine) >= 5 || s.done == s.total else { return ("", false) }
             s.lastLine = now
+            s.printedDone = s.done
             return ("progress: \(s.done)/\(s.total) runs, elapsed \(Self.clock(elapsed)), ETA \(etaText) (\(s.label))\n", true)
         }
         if emit { FileHandle.standardError.write(Data(line.utf8)) }
