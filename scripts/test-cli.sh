@@ -50,7 +50,12 @@ if $BIN kernel --x "$T/x.npy" --x2 "$T/z.npy" --depth 2 --nngp-out "$T/K.npy" --
 if $BIN kernel --empirical --width 64 --seed 3 --x "$T/x.npy" --depth 2 --ntk-out "$T/E.npy" >/dev/null && [ -s "$T/E.npy" ]; then ok; else bad "empirical kernel"; fi
 if $BIN predict --x-train "$T/x.npy" --y-train "$T/y.npy" --x-test "$T/z.npy" --time 10 --learning-rate 1 --mean-out "$T/M.npy" --cov-out "$T/C.npy" >/dev/null && [ -s "$T/M.npy" ] && [ -s "$T/C.npy" ]; then ok; else bad "predict writes mean and covariance"; fi
 
+if $BIN train --data "$T/x.npy" --targets "$T/y.npy" --depth 1 --width 16 --activation tanh --optimizer adam --learning-rate 0.01 --steps 20 --log "$T/train.csv" >/dev/null && [ "$(wc -l < "$T/train.csv")" -ge 3 ]; then ok; else bad "train writes its log"; fi
+
 # --- Bad input: one clear line, non-zero exit, no output file.
+expect_error "unknown optimizer" "optimizer" "$T/t1.csv" -- $BIN train --data "$T/x.npy" --targets "$T/y.npy" --optimizer nesterov2 --log "$T/t1.csv"
+expect_error "diverging training" "diverged.*learning-rate" "$T/t2.csv" -- $BIN train --data "$T/x.npy" --targets "$T/y.npy" --depth 1 --width 16 --learning-rate 1e9 --steps 50 --log "$T/t2.csv"
+expect_error "targets rows" "targets" "$T/t3.csv" -- $BIN train --data "$T/x.npy" --targets "$T/ydup.npy" --log "$T/t3.csv"
 expect_error "missing file" "no such file|not found|does not exist" "$T/o1.npy" -- $BIN kernel --x "$T/missing.npy" --nngp-out "$T/o1.npy"
 expect_error "not an npy" "npy|magic|format" "$T/o2.npy" -- $BIN kernel --x "$T/text.npy" --nngp-out "$T/o2.npy"
 expect_error "NaN input" "NaN" "$T/o3.npy" -- $BIN kernel --x "$T/nan.npy" --nngp-out "$T/o3.npy"
