@@ -112,6 +112,26 @@ printf '[kernels.mc-convergence]\nwidths = [8, 16]\n' > "$T/small.toml"
 $BIN reproduce kernels.mc-convergence --config "$T/small.toml" --out "$T/otherconfig" --quiet >/dev/null 2>&1
 expect_error "mismatched stores" "different configuration" "" -- $BIN runs merge "$T/merged" "$T/otherconfig"
 
+# --- --mnist DIR: the image experiments read MNIST IDX files (a small fake set here: 400 train, 100 test, 28x28,
+# each label lighting its own block of pixels) and say so in the report; a folder without them is one clear error.
+python3 - "$T/mnist" <<'PY'
+import gzip, os, random, struct, sys
+d = sys.argv[1]; os.makedirs(d, exist_ok=True); rng = random.Random(0)
+for prefix, n in (("train", 400), ("t10k", 100)):
+    labels = [i % 10 for i in range(n)]
+    pixels = bytearray()
+    for y in labels:
+        img = [rng.randrange(0, 60) for _ in range(784)]
+        for p in range(78 * y, 78 * y + 78): img[p] = 255
+        pixels += bytes(img)
+    with gzip.open(f"{d}/{prefix}-images-idx3-ubyte.gz", "wb") as f: f.write(struct.pack(">IIII", 0x803, n, 28, 28) + bytes(pixels))
+    with open(f"{d}/{prefix}-labels-idx1-ubyte", "wb") as f: f.write(struct.pack(">II", 0x801, n) + bytes(labels))
+PY
+printf '[regimes.breaking-ntk]\nwidth = 64\nepochs = 1\nseeds = 1\n' > "$T/mnist.toml"
+if $BIN reproduce regimes.breaking-ntk --mnist "$T/mnist" --config "$T/mnist.toml" --out "$T/mnist-out" --quiet >/dev/null 2>"$T/stderr" \
+   && grep -q "Images: MNIST (" "$T/mnist-out/index.html"; then ok; else bad "reproduce --mnist: $(cat "$T/stderr")"; fi
+expect_error "missing MNIST files" "train-images-idx3-ubyte.*--mnist" "" -- $BIN reproduce regimes.breaking-ntk --mnist "$T/nowhere" --out "$T/nomnist"
+
 # --- The report of the merged store renders in a real browser.
 $BIN report "$T/merged" >/dev/null || bad "report"
 if [ "${SKIP_BROWSER:-0}" = "1" ]; then echo "browser check skipped (SKIP_BROWSER=1)"; else

@@ -15,6 +15,7 @@ struct ReproduceCommand: ParsableCommand {
     @Option(help: "Output folder (run store, figures, report).") var out: String = "overparam-report"
     @Option(help: "Global seed: every random number of every run derives from it.") var seed: UInt64 = 0
     @Option(help: "Runs executed in parallel.") var jobs: Int = 1
+    @Option(help: "Folder with the MNIST IDX files (train-/t10k-images-idx3-ubyte, -labels-idx1-ubyte, optionally .gz): the image experiments use them instead of the bundled digits.") var mnist: String?
     @Option(help: "Run only slice i of N of every sweep (i/N, 0 <= i < N), e.g. from a Slurm job array.") var shard: String?
     @Flag(help: "Exit with status 1 if a claim fails.") var strict = false
     @Flag(help: "No progress output.") var quiet = false
@@ -32,6 +33,12 @@ struct ReproduceCommand: ParsableCommand {
         guard !chosen.isEmpty else { throw OverparamError.invalidArgument(name: "reproduce", problem: "name experiment ids, or pass --all or --list") }
         var options = ReproduceOptions()
         options.preset = p; options.configFile = config; options.outDirectory = out; options.seed = seed; options.jobs = jobs; options.quiet = quiet
+        if let mnist {
+            // Fail now, with the missing file named, rather than in every run.
+            let dir = URL(fileURLWithPath: mnist).standardizedFileURL.path
+            for part in [true, false] { _ = try MNIST.load(directory: dir, train: part) }
+            options.mnistDirectory = dir
+        }
         if let shard {
             let parts = shard.split(separator: "/").compactMap { Int($0) }
             guard parts.count == 2, parts[1] >= 1, (0..<parts[1]).contains(parts[0]) else {

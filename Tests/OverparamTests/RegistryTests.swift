@@ -133,3 +133,48 @@ struct RegistryTests {
         }
     }
 }
+
+@Suite("MNIST image source")
+struct ImageSourceTests {
+    /// A fake MNIST folder: `n` train and `m` test images of 2 x 2 pixels (gzipped), labels i mod 10.
+    static func fakeMNIST(train n: Int, test m: Int) throws -> String {
+        let dir = try makeTempDir("mnist")
+        for (prefix, count) in [("train", n), ("t10k", m)] {
+            let pixels = (0..<(4 * count)).map { UInt8(($0 * 37) % 256) }
+            let labels = (0..<count).map { UInt8($0 % 10) }
+            try Gzip.compress(IDX.encode(shape: [count, 2, 2], bytes: pixels)).write(to: URL(fileURLWithPath: dir + "/\(prefix)-images-idx3-ubyte.gz"))
+            try IDX.encode(shape: [count], bytes: labels).write(to: URL(fileURLWithPath: dir + "/\(prefix)-labels-idx1-ubyte"))
+        }
+        return dir
+    }
+
+    @Test("--mnist sets `images` in every image experiment (a new configuration hash) and leaves the others alone")
+    func settingsReachImageExperiments() throws {
+        let reg = ExperimentRegistry.standard
+        let set = ["images": "mnist:/data/mnist"]
+        for id in ["regimes.alpha-sweep", "regimes.width-sweep", "regimes.linearization", "regimes.breaking-ntk", "kernels.digits"] {
+            let e = try reg.experiment(id)
+            let plain = try e.configuration(.quick), mnist = try e.configuration(.quick, settings: set)
+            #expect(String(decoding: plain, as: UTF8.self).contains("\"images\":\"digits\""))
+            #expect(String(decoding: mnist, as: UTF8.self).contains("mnist:\\/data\\/mnist"))
+            #expect(configHash(plain) != configHash(mnist))
+        }
+        let other = try reg.experiment("theory.min-norm")
+        #expect(try other.configuration(.quick, settings: set) == (try other.configuration(.quick)))
+    }
+
+    @Test("MNIST train and t10k files load, are capped, standardized, and labelled like the digits")
+    func loadsFakeMNIST() throws {
+        let dir = try Self.fakeMNIST(train: 30, test: 12)
+        let d = try TrainingSupport.images("mnist:\(dir)", maxTrain: 20, maxTest: 0)
+        #expect(d.x.rows == 20 && d.x.cols == 4 && d.tx.rows == 12)
+        #expect(d.y.cols == 10 && d.y[3, 3] == 1)
+        let mean0 = (0..<20).reduce(0.0) { $0 + d.x[$1, 0] } / 20
+        #expect(abs(mean0) < 1e-12)
+        let b = try TrainingSupport.images("mnist:\(dir)", binary: true)
+        #expect(b.y.cols == 1 && b.y[7, 0] == 1 && b.y[2, 0] == -1)
+        #expect(try ImageData.pool("mnist:\(dir)", maxTrain: 5, maxTest: 3).count == 8)
+        #expect { try TrainingSupport.images("mnist:\(dir)/missing") } throws: { "\($0)".contains("train-images-idx3-ubyte") }
+        #expect { try TrainingSupport.images("cifar") } throws: { "\($0)".contains("mnist:DIR") }
+    }
+}

@@ -28,8 +28,10 @@ public struct GradientDescent: Optimizer {
     public init(learningRate: Double, scales: [Double]? = nil) { self.learningRate = learningRate; self.scales = scales }
     public mutating func step(_ theta: inout [Double], gradient g: [Double]) {
         let eta = learningRate
-        if let s = scales { for i in 0..<theta.count { theta[i] -= eta * s[i] * g[i] } }
-        else { for i in 0..<theta.count { theta[i] -= eta * g[i] } }
+        theta.withUnsafeMutableBufferPointer { t in g.withUnsafeBufferPointer { gp in
+            if let s = scales { s.withUnsafeBufferPointer { sp in for i in 0..<t.count { t[i] -= eta * sp[i] * gp[i] } } }
+            else { for i in 0..<t.count { t[i] -= eta * gp[i] } }
+        } }
     }
 }
 

@@ -136,7 +136,11 @@ public final class Trainer {
     }
 
     func checkFinite(_ value: Double, _ theta: [Double], step: Int, advice: String) throws {
-        let big = theta.reduce(0) { Swift.max($0, Swift.abs($1)) }
+        let big = theta.withUnsafeBufferPointer { p in
+            var m = 0.0, finite = true
+            for v in p { m = Swift.max(m, Swift.abs(v)); finite = finite && v.isFinite }
+            return finite ? m : .infinity
+        }
         if !value.isFinite || !big.isFinite || big > 1e12 {
             throw OverparamError.diverged("step \(step): \(value.isFinite ? "parameters exploded (max |theta| = \(big))" : "the loss became \(value)"); \(advice)")
         }

@@ -6,7 +6,11 @@ import Overparam
 /// trajectory (SEED-NOTES sec. 3), on seed 000's synthetic 100-dimensional set and on the digits (0-4 vs 5-9).
 /// The separately trained linearization (the exact kernel-regime model) is recorded too.
 public struct LinearizationExperiment: Experiment {
-    public struct Config: Codable, Sendable { public var width: Int; public var epochs: Int; public var rate: Double; public var seeds: Int }
+    public struct Config: Codable, Sendable {
+        public var width: Int; public var epochs: Int; public var rate: Double; public var seeds: Int
+        /// Image source (``ImageData``): "digits" or "mnist:DIR"; at most maxTrain / maxTest examples (0: all).
+        public var images: String; public var maxTrain: Int; public var maxTest: Int
+    }
     public init() {}
     public var id: String { "regimes.linearization" }
     public var source: String { "seed 000 fig. 4; SEED-NOTES sec. 3 (the plotted linearization)" }
@@ -14,11 +18,12 @@ public struct LinearizationExperiment: Experiment {
     public var claimText: String { "On the synthetic set the trained network and its linearization agree almost perfectly; on real images (MNIST, here the digits) the gap is larger." }
     public var estimates: (quick: String, full: String) { ("30 s", "5 min") }
     public var quickNote: String { "300 epochs (full: 1000), 2 seeds; digits 0-4 vs 5-9 stand in for MNIST; biases on both layers start at 0 (the seed has an output bias only)" }
-    public func configuration(_ p: Preset) -> Config { Config(width: 1000, epochs: p == .quick ? 300 : 1000, rate: 0.1, seeds: p == .quick ? 2 : 5) }
+    public func configuration(_ p: Preset) -> Config { Config(width: 1000, epochs: p == .quick ? 300 : 1000, rate: 0.1, seeds: p == .quick ? 2 : 5,
+                                                                      images: "digits", maxTrain: p == .quick ? 2000 : 0, maxTest: p == .quick ? 1000 : 0) }
     public func runs(_ c: Config) -> [RunKey] { ["synthetic", "digits"].flatMap { s in (0..<c.seeds).map { RunKey("data=\(s)", seed: $0) } } }
     public func run(_ key: RunKey, config c: Config, seed: UInt64) throws -> RunOutput {
         let synthetic = key.setting == "data=synthetic"
-        let d = synthetic ? try TrainingSupport.seed000Synthetic() : try TrainingSupport.digits(binary: true)
+        let d = synthetic ? try TrainingSupport.seed000Synthetic() : try TrainingSupport.images(c.images, maxTrain: c.maxTrain, maxTest: c.maxTest, binary: true)
         let arch = Architecture(inputDimension: d.x.cols, hiddenWidths: [c.width], activation: .tanh, weightVariance: 1, biasVariance: 0,
                                 hasBias: true, parameterization: .scaled(alpha: Double(c.width).squareRoot()))
         var opts = TrainingOptions()
@@ -38,6 +43,7 @@ public struct LinearizationExperiment: Experiment {
     }
     public func analyze(_ c: Config, runs: [RunRecord]) throws -> Analysis {
         var a = Analysis()
+        a.notes.append(TrainingSupport.imageNote(c.images, maxTrain: c.maxTrain, maxTest: c.maxTest))
         var layers = [PlotLayer](), rows = [[String]]()
         var gaps = [String: [Double]]()
         for (i, name) in ["synthetic", "digits"].enumerated() {
@@ -76,7 +82,11 @@ public struct LinearizationExperiment: Experiment {
 /// initialization each move the network farther from initialization and from its linearization; whether it then
 /// generalizes better (the seed says so) is reported, not assumed.
 public struct BreakingNTKExperiment: Experiment {
-    public struct Config: Codable, Sendable { public var width: Int; public var epochs: Int; public var batch: Int; public var seeds: Int }
+    public struct Config: Codable, Sendable {
+        public var width: Int; public var epochs: Int; public var batch: Int; public var seeds: Int
+        /// Image source (``ImageData``): "digits" or "mnist:DIR"; at most maxTrain / maxTest examples (0: all).
+        public var images: String; public var maxTrain: Int; public var maxTest: Int
+    }
     public init() {}
     public var id: String { "regimes.breaking-ntk" }
     public var source: String { "seed 000 fig. 5" }
@@ -86,11 +96,12 @@ public struct BreakingNTKExperiment: Experiment {
     public var quickNote: String { "m = 1000 and 5 epochs (full: m = 5000, 100 epochs), 2 seeds, digits (10 classes) for MNIST" }
     static let settings = ["lr=0.01", "lr=0.1", "lr=1", "momentum=0.5", "momentum=0.9", "init=1/sqrt(d)"]
     public func configuration(_ p: Preset) -> Config {
-        p == .quick ? Config(width: 1000, epochs: 5, batch: 128, seeds: 2) : Config(width: 5000, epochs: 100, batch: 128, seeds: 3)
+        p == .quick ? Config(width: 1000, epochs: 5, batch: 128, seeds: 2, images: "digits", maxTrain: 2000, maxTest: 1000)
+                    : Config(width: 5000, epochs: 100, batch: 128, seeds: 3, images: "digits", maxTrain: 0, maxTest: 0)
     }
     public func runs(_ c: Config) -> [RunKey] { Self.settings.flatMap { s in (0..<c.seeds).map { RunKey(s, seed: $0) } } }
     public func run(_ key: RunKey, config c: Config, seed: UInt64) throws -> RunOutput {
-        let d = try TrainingSupport.digits()
+        let d = try TrainingSupport.images(c.images, maxTrain: c.maxTrain, maxTest: c.maxTest)
         let alpha = Double(c.width).squareRoot()
         let smallInit = key.setting == "init=1/sqrt(d)"
         let arch = Architecture(inputDimension: d.x.cols, hiddenWidths: [c.width], activation: .tanh, outputDimension: 10, weightVariance: 1,
@@ -116,6 +127,7 @@ public struct BreakingNTKExperiment: Experiment {
     }
     public func analyze(_ c: Config, runs: [RunRecord]) throws -> Analysis {
         var a = Analysis()
+        a.notes.append(TrainingSupport.imageNote(c.images, maxTrain: c.maxTrain, maxTest: c.maxTest))
         func vals(_ s: String, _ m: String) -> [Double] { runs.filter { $0.key.setting == s }.compactMap { $0.output.metrics[m] } }
         var rows = [[String]]()
         var bars = [PlotLayer]()

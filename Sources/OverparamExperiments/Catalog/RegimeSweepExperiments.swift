@@ -8,6 +8,8 @@ public struct AlphaSweepExperiment: Experiment {
     public struct Config: Codable, Sendable {
         public var width: Int; public var exponents: [Double]; public var epochs: Int; public var batch: Int
         public var baseRate: Double; public var seeds: Int
+        /// Image source (``ImageData``): "digits" or "mnist:DIR"; at most maxTrain / maxTest examples (0: all).
+        public var images: String; public var maxTrain: Int; public var maxTest: Int
     }
     public init() {}
     public var id: String { "regimes.alpha-sweep" }
@@ -17,14 +19,16 @@ public struct AlphaSweepExperiment: Experiment {
     public var estimates: (quick: String, full: String) { ("15 s", "1 h") }
     public var quickNote: String { "m = 1000 and 3 epochs (full: m = 10^4, 50 epochs), 3 seeds; the digits (standardized) stand in for MNIST, softmax cross-entropy" }
     public func configuration(_ p: Preset) -> Config {
-        p == .quick ? Config(width: 1000, exponents: [0, 0.3, 0.5, 0.7, 1], epochs: 3, batch: 128, baseRate: 0.1, seeds: 3)
-                    : Config(width: 10000, exponents: [0, 0.3, 0.5, 0.7, 1], epochs: 50, batch: 128, baseRate: 0.1, seeds: 3)
+        p == .quick ? Config(width: 1000, exponents: [0, 0.3, 0.5, 0.7, 1], epochs: 3, batch: 128, baseRate: 0.1, seeds: 3,
+                           images: "digits", maxTrain: 2000, maxTest: 1000)
+                    : Config(width: 10000, exponents: [0, 0.3, 0.5, 0.7, 1], epochs: 50, batch: 128, baseRate: 0.1, seeds: 3,
+                           images: "digits", maxTrain: 0, maxTest: 0)
     }
     public func runs(_ c: Config) -> [RunKey] { c.exponents.flatMap { e in (0..<c.seeds).map { RunKey("exponent=\(e)", seed: $0) } } }
 
     public func run(_ key: RunKey, config c: Config, seed: UInt64) throws -> RunOutput {
         guard let e = Double(key.setting.dropFirst("exponent=".count)) else { throw OverparamError.invalidArgument(name: "setting", problem: key.setting) }
-        let d = try TrainingSupport.digits()
+        let d = try TrainingSupport.images(c.images, maxTrain: c.maxTrain, maxTest: c.maxTest)
         let alpha = Foundation.pow(Double(c.width), e)
         let arch = Architecture(inputDimension: d.x.cols, hiddenWidths: [c.width], activation: .tanh, outputDimension: 10, weightVariance: 1,
                                 hasBias: false, parameterization: .scaled(alpha: alpha))
@@ -43,6 +47,7 @@ public struct AlphaSweepExperiment: Experiment {
 
     public func analyze(_ c: Config, runs: [RunRecord]) throws -> Analysis {
         var a = Analysis()
+        a.notes.append(TrainingSupport.imageNote(c.images, maxTrain: c.maxTrain, maxTest: c.maxTest))
         let groups = Dictionary(grouping: runs) { $0.output.metrics["exponent"] ?? 0 }
         let exps = groups.keys.sorted()
         var thetaLayers = [PlotLayer](), uLayers = [PlotLayer](), rows = [[String]]()
@@ -77,6 +82,8 @@ public struct AlphaSweepExperiment: Experiment {
 public struct WidthSweepExperiment: Experiment {
     public struct Config: Codable, Sendable {
         public var widths: [Int]; public var epochs: Int; public var batch: Int; public var rate: Double; public var seeds: Int
+        /// Image source (``ImageData``): "digits" or "mnist:DIR"; at most maxTrain / maxTest examples (0: all).
+        public var images: String; public var maxTrain: Int; public var maxTest: Int
     }
     public init() {}
     public var id: String { "regimes.width-sweep" }
@@ -86,8 +93,8 @@ public struct WidthSweepExperiment: Experiment {
     public var estimates: (quick: String, full: String) { ("20 s", "1 h") }
     public var quickNote: String { "m in {100, 316, 1000, 3162} and 3 epochs (full: 10^2, 10^3, 10^4 and 50 epochs), 3 seeds, digits for MNIST" }
     public func configuration(_ p: Preset) -> Config {
-        p == .quick ? Config(widths: [100, 316, 1000, 3162], epochs: 3, batch: 128, rate: 0.1, seeds: 3)
-                    : Config(widths: [100, 1000, 10000], epochs: 50, batch: 128, rate: 0.1, seeds: 3)
+        p == .quick ? Config(widths: [100, 316, 1000, 3162], epochs: 3, batch: 128, rate: 0.1, seeds: 3, images: "digits", maxTrain: 2000, maxTest: 1000)
+                    : Config(widths: [100, 1000, 10000], epochs: 50, batch: 128, rate: 0.1, seeds: 3, images: "digits", maxTrain: 0, maxTest: 0)
     }
     public func runs(_ c: Config) -> [RunKey] {
         ["eq11", "eq13"].flatMap { conv in c.widths.flatMap { m in (0..<c.seeds).map { RunKey("\(conv),m=\(String(format: "%06d", m))", seed: $0) } } }
@@ -96,7 +103,7 @@ public struct WidthSweepExperiment: Experiment {
         let parts = key.setting.split(separator: ",")
         guard let m = Int(parts[1].dropFirst(2)) else { throw OverparamError.invalidArgument(name: "setting", problem: key.setting) }
         let eq11 = parts[0] == "eq11"
-        let d = try TrainingSupport.digits()
+        let d = try TrainingSupport.images(c.images, maxTrain: c.maxTrain, maxTest: c.maxTest)
         let alpha = Double(m).squareRoot()
         let arch = Architecture(inputDimension: d.x.cols, hiddenWidths: [m], activation: .tanh, outputDimension: 10, weightVariance: 1,
                                 hasBias: false, parameterization: .scaled(alpha: alpha))
@@ -112,6 +119,7 @@ public struct WidthSweepExperiment: Experiment {
     }
     public func analyze(_ c: Config, runs: [RunRecord]) throws -> Analysis {
         var a = Analysis()
+        a.notes.append(TrainingSupport.imageNote(c.images, maxTrain: c.maxTrain, maxTest: c.maxTest))
         var layers = [PlotLayer](), rows = [[String]]()
         for (ci, conv) in [(1.0, "eq. 11 (eta_u = eta m/alpha)"), (0.0, "eq. 13 (eta_u = eta)")].enumerated() {
             let rs = runs.filter { $0.output.metrics["eq11"] == conv.0 }

@@ -3,16 +3,23 @@ import Overparam
 
 /// Shared pieces of the training experiments (issue: training dynamics).
 enum TrainingSupport {
-    /// The digits split (stratified 70/30, seed 0), standardized with training statistics (MNIST's Normalize).
-    /// `binary`: labels digit < 5 -> -1, >= 5 -> +1 as an n x 1 matrix; else one-hot (n x 10).
-    static func digits(binary: Bool = false) throws -> (x: Matrix, y: Matrix, tx: Matrix, ty: Matrix) {
-        let (train, test) = try Digits.load().stratifiedSplit(testFraction: 0.3, seed: 0)
+    /// The image split of ``ImageData`` (the digits' stratified 70/30 split, or MNIST's train/test files), standardized
+    /// with training statistics (MNIST's Normalize). `binary`: labels digit < 5 -> -1, >= 5 -> +1 as an n x 1 matrix;
+    /// else one-hot (n x 10).
+    static func images(_ spec: String = "digits", maxTrain: Int = 0, maxTest: Int = 0, binary: Bool = false) throws -> (x: Matrix, y: Matrix, tx: Matrix, ty: Matrix) {
+        let (train, test) = try ImageData.split(spec, maxTrain: maxTrain, maxTest: maxTest)
         let x = InputNormalization.standardize.apply(train.inputs, reference: train.inputs)
         let tx = InputNormalization.standardize.apply(test.inputs, reference: train.inputs)
         if binary {
             return (x, Matrix(column: train.labels.map { $0 < 5 ? -1 : 1 }), tx, Matrix(column: test.labels.map { $0 < 5 ? -1 : 1 }))
         }
         return (x, train.oneHot(), tx, test.oneHot())
+    }
+
+    /// The report's line on which images a run used.
+    static func imageNote(_ spec: String, maxTrain: Int, maxTest: Int) -> String {
+        let cap = maxTrain > 0 || maxTest > 0 ? " (at most \(maxTrain > 0 ? "\(maxTrain)" : "all") training and \(maxTest > 0 ? "\(maxTest)" : "all") test images)" : ""
+        return "Images: \(ImageData.name(spec))\(cap); " + (spec == "digits" ? "the bundled digits stand in for MNIST (run with --mnist DIR for the real thing)." : "MNIST's own train and t10k files.")
     }
 
     /// Seed 000's synthetic set: make_classification(n = 1000 split 500/500, 100 features, 4 informative,

@@ -11,7 +11,7 @@ public struct AnyExperiment: Sendable {
     public let claimText: String
     public let estimates: (quick: String, full: String)
     public let quickNote: String
-    let _configure: @Sendable (Preset, TOMLTable?, String) throws -> Data
+    let _configure: @Sendable (Preset, TOMLTable?, String, [String: String]) throws -> Data
     let _runs: @Sendable (Data) throws -> [RunKey]
     let _run: @Sendable (RunKey, Data, UInt64) throws -> RunOutput
     let _analyze: @Sendable (Data, [RunRecord]) throws -> Analysis
@@ -19,10 +19,14 @@ public struct AnyExperiment: Sendable {
     public init<E: Experiment>(_ e: E) {
         id = e.id; source = e.source; summary = e.summary; claimText = e.claimText; estimates = e.estimates; quickNote = e.quickNote
         let eid = e.id
-        _configure = { preset, table, file in
+        _configure = { preset, table, file, settings in
             var cfg = e.configuration(preset)
-            if let table {
-                let base: TOMLTable = try TOMLEncoder().encode(cfg)
+            let preset: TOMLTable = try TOMLEncoder().encode(cfg)
+            let applicable = settings.filter { preset[$0.key]?.string != nil }
+            if table != nil || !applicable.isEmpty {
+                let table = table ?? TOMLTable()
+                let base = preset
+                for (key, value) in applicable { base[key] = value }
                 for key in table.keys {
                     guard let old = base[key], let new = table[key] else {
                         throw OverparamError.format(path: file, problem: "[\(eid)] has unknown key '\(key)'; known keys: \(base.keys.sorted().joined(separator: ", "))")
@@ -41,9 +45,12 @@ public struct AnyExperiment: Sendable {
     }
 
     /// The preset's configuration with TOML overrides applied: the keys of the table `[<id>]` of the file replace
-    /// the preset's values (unknown keys and wrong types are errors naming the file and key).
-    public func configuration(_ preset: Preset, overrides: TOMLTable? = nil, file: String = "config") throws -> Data {
-        try _configure(preset, overrides.flatMap { tomlTable($0, path: id) }, file)
+    /// the preset's values (unknown keys and wrong types are errors naming the file and key). `settings` are string
+    /// keys set in every experiment whose configuration has them (e.g. `images` from `reproduce --mnist DIR`),
+    /// before the file's overrides.
+    public func configuration(_ preset: Preset, overrides: TOMLTable? = nil, file: String = "config",
+                              settings: [String: String] = [:]) throws -> Data {
+        try _configure(preset, overrides.flatMap { tomlTable($0, path: id) }, file, settings)
     }
 
     public func runs(_ config: Data) throws -> [RunKey] { try _runs(config) }

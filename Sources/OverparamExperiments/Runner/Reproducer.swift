@@ -13,6 +13,8 @@ public struct ReproduceOptions: Sendable {
     /// Run only the `index`-th of `count` disjoint slices of every sweep.
     public var shard: (index: Int, count: Int)? = nil
     public var quiet = false
+    /// Run the image experiments on MNIST IDX files in this folder instead of the bundled digits.
+    public var mnistDirectory: String? = nil
     public init() {}
 }
 
@@ -58,7 +60,8 @@ public struct Reproducer: Sendable {
         let store = try RunStore(directory: options.outDirectory)
         var errors = [String]()
         for exp in experiments {
-            let config = try exp.configuration(options.preset, overrides: table, file: options.configFile ?? "config")
+            let settings = options.mnistDirectory.map { ["images": "mnist:\($0)"] } ?? [:]
+            let config = try exp.configuration(options.preset, overrides: table, file: options.configFile ?? "config", settings: settings)
             let hash = configHash(config)
             try store.register(experiment: exp.id, hash: hash, preset: options.preset, config: config)
             var keys = try exp.runs(config).sorted()
