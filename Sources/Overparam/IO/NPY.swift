@@ -31,7 +31,19 @@ public enum NPY {
     /// The header is padded with spaces and ends in `\n` so the data starts at a multiple of 64 bytes.
     /// - Parameter asVector: Use shape `(rows * cols,)` instead of `(rows, cols)`.
     public static func encode(_ m: Matrix, asVector: Bool = false) -> Data {
-        let shape = asVector ? "(\(m.count),)" : "(\(m.rows), \(m.cols))"
+        encode(m, shape: asVector ? [m.count] : [m.rows, m.cols])
+    }
+
+    /// Write row-major `values` as an array of any `shape` (e.g. an n x n x n kernel tensor), atomically.
+    public static func write(_ values: [Double], shape: [Int], to path: String) throws {
+        guard shape.reduce(1, *) == values.count else {
+            throw OverparamError.shapeMismatch("\(values.count) values do not fill the shape \(shape)")
+        }
+        try AtomicFile.write(encode(Matrix(rows: 1, cols: values.count, storage: values), shape: shape), to: path)
+    }
+
+    static func encode(_ m: Matrix, shape dims: [Int]) -> Data {
+        let shape = dims.count == 1 ? "(\(dims[0]),)" : "(" + dims.map(String.init).joined(separator: ", ") + ")"
         var header = "{'descr': '<f8', 'fortran_order': False, 'shape': \(shape), }"
         let unpadded = magic.count + 4 + header.utf8.count + 1
         header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
