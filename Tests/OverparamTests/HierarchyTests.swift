@@ -95,3 +95,71 @@ struct HierarchyTests {
         #expect { try NeuralTangentHierarchy(ok).kernels(Matrix(rows: 2, cols: 3), order: 5) } throws: { "\($0)".contains("2, 3 or 4") }
     }
 }
+
+@Suite("Truncated neural tangent hierarchy dynamics")
+struct TruncatedHierarchyTests {
+    static func problem(width: Int = 16, n: Int = 5, test: Int = 2) throws -> (net: Network, x: Matrix, y: [Double]) {
+        let net = try hierarchyNetwork(.tanh, width: width, d: 3, seed: 7)
+        let x = SyntheticData.sphereInputs(n + test, dimension: 3, seed: 8)
+        let y = (0..<n).map { i in Foundation.sin(2 * x[i, 0]) + x[i, 1] }
+        return (net, x, y)
+    }
+
+    @Test("along the true gradient flow dK2/dt = -(1/n) K3[f - y] and dK3/dt = -(1/n) K4[f - y]")
+    func hierarchyIdentitiesAlongTheFlow() throws {
+        let (net, x, y) = try Self.problem()
+        let n = y.count, bigN = x.rows
+        let flow = try NetworkGradientFlow(network: net, trainInputs: x.rows(at: Array(0..<n)), targets: y)
+        let t = 0.7, h = 1e-3
+        var at = [Double: (HierarchyKernels, [Double])]()
+        try flow.run(times: [t - h, t, t + h], integrator: DormandPrince(relativeTolerance: 1e-12, absoluteTolerance: 1e-13)) { net, time in
+            at[time] = (try NeuralTangentHierarchy(net).kernels(x, order: 4), try net(x).storage)
+        }
+        let (km, _) = at[t - h]!, (k0, f) = at[t]!, (kp, _) = at[t + h]!
+        let r = (0..<n).map { f[$0] - y[$0] }
+        var err2 = 0.0, scale2 = 0.0, err3 = 0.0, scale3 = 0.0
+        for a1 in 0..<bigN { for a2 in 0..<bigN {
+            let dk2 = (kp.k2[a1, a2] - km.k2[a1, a2]) / (2 * h)
+            let pred2 = -(0..<n).reduce(0.0) { $0 + k0.k3(a1, a2, $1) * r[$1] } / Double(n)
+            err2 = max(err2, abs(dk2 - pred2)); scale2 = max(scale2, abs(pred2))
+            for b in 0..<bigN {
+                let dk3 = (kp.k3(a1, a2, b) - km.k3(a1, a2, b)) / (2 * h)
+                let pred3 = -(0..<n).reduce(0.0) { $0 + k0.k4(a1, a2, b, $1) * r[$1] } / Double(n)
+                err3 = max(err3, abs(dk3 - pred3)); scale3 = max(scale3, abs(pred3))
+            }
+        } }
+        // Central differences in t: O(h^2) ~ 1e-6 relative; the integration error (tolerance 1e-12) divided by 2h ~ 1e-9.
+        #expect(err2 / scale2 < 1e-5, "dK2/dt: \(err2) on \(scale2)")
+        #expect(err3 / scale3 < 1e-5, "dK3/dt: \(err3) on \(scale3)")
+    }
+
+    @Test("p = 2 is the frozen-NTK flow: it matches the closed-form kernel gradient flow at train and test points")
+    func secondOrderIsTheFrozenKernelFlow() throws {
+        let (net, x, y) = try Self.problem()
+        let n = y.count, bigN = x.rows
+        let k = try NeuralTangentHierarchy(net).kernels(x, order: 2)
+        let f0 = try net(x).storage
+        let nth = try TruncatedHierarchy(kernels: k, trainCount: n, targets: y, truncation: .order(2))
+        let f = try nth.outputs(initial: f0, at: [1.5], integrator: DormandPrince(relativeTolerance: 1e-11, absoluteTolerance: 1e-12))[0]
+        let kTrain = k.k2.rows(at: Array(0..<n)).columns(Array(0..<n))
+        let kTest = k.k2.rows(at: Array(n..<bigN)).columns(Array(0..<n))
+        let kgf = try KernelGradientFlow(trainKernel: kTrain)
+        let ym = Matrix(column: y), f0Train = Matrix(column: Array(f0[0..<n])), f0Test = Matrix(column: Array(f0[n...]))
+        let train = try kgf.predict(.flow(1.5), targets: ym, f0Train: f0Train)
+        let test = try kgf.predict(.flow(1.5), targets: ym, testTrainKernel: kTest, f0Train: f0Train, f0Test: f0Test)
+        for i in 0..<n { #expect(abs(f[i] - train[i, 0]) < 1e-8) }
+        for i in n..<bigN { #expect(abs(f[i] - test[i - n, 0]) < 1e-8) }
+    }
+
+    @Test("the reduced p = 3 system in (r, R) equals the full p = 3 truncation")
+    func reducedThirdOrderMatches() throws {
+        let (net, x, y) = try Self.problem()
+        let k = try NeuralTangentHierarchy(net).kernels(x, order: 3)
+        let f0 = try net(x).storage
+        let tight = DormandPrince(relativeTolerance: 1e-11, absoluteTolerance: 1e-12)
+        let full = try TruncatedHierarchy(kernels: k, trainCount: y.count, targets: y, truncation: .order(3)).outputs(initial: f0, at: [0.5, 2], integrator: tight)
+        let reduced = try TruncatedHierarchy(kernels: k, trainCount: y.count, targets: y, truncation: .reducedThird).outputs(initial: f0, at: [0.5, 2], integrator: tight)
+        for (a, b) in zip(full, reduced) { for (u, v) in zip(a, b) { #expect(abs(u - v) < 1e-8) } }
+        #expect { try TruncatedHierarchy(kernels: k, trainCount: y.count, targets: y, truncation: .order(4)) } throws: { "\($0)".contains("K^(4)") }
+    }
+}

@@ -78,6 +78,13 @@ public struct Matrix: Sendable, Equatable, CustomStringConvertible {
         return Matrix(rows: indices.count, cols: cols, storage: out)
     }
 
+    /// The columns at the given indices, in that order.
+    public func columns(_ indices: [Int]) -> Matrix {
+        var out = Matrix(rows: rows, cols: indices.count)
+        for i in 0..<rows { for (j, c) in indices.enumerated() { out[i, j] = self[i, c] } }
+        return out
+    }
+
     /// The main diagonal.
     public var diagonal: [Double] { (0..<Swift.min(rows, cols)).map { storage[$0 * cols + $0] } }
 
