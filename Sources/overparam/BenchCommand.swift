@@ -4,7 +4,7 @@ import Overparam
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmarks.",
-                                                    subcommands: [KernelsBench.self, TrainBench.self])
+                                                    subcommands: [KernelsBench.self, TrainBench.self, HierarchyBench.self])
 }
 
 struct KernelsBench: ParsableCommand {
@@ -48,6 +48,23 @@ struct TrainBench: ParsableCommand {
             } else {
                 print(pad(r.workload, 20) + lpad(String(format: "%.3e", r.seconds), 12) + lpad(String(format: "%.0f", 1 / r.seconds), 10) + "  " + r.note)
             }
+            fflush(nil)
+        }
+    }
+}
+
+struct HierarchyBench: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "nth",
+        abstract: "Time the neural tangent hierarchy kernels: K^(3) for n = 64 and K^(4) for n = 24 at width 512, depth 2.")
+
+    @Flag(help: "Print only 'workload,seconds,' lines.") var csv = false
+    @Option(help: "Repeats (best time is reported).") var repeats: Int = 3
+
+    func run() throws {
+        if !csv { print(pad("workload", 20) + lpad("seconds", 10) + "  setting") }
+        for n in HierarchyBenchmarks.workloads {
+            let r = try HierarchyBenchmarks.run(n, repeats: repeats)
+            print(csv ? "\(r.workload),\(String(format: "%.4f", r.seconds))," : pad(r.workload, 20) + lpad(String(format: "%.4f", r.seconds), 10) + "  " + r.note)
             fflush(nil)
         }
     }
