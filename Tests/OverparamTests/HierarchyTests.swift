@@ -163,3 +163,32 @@ struct TruncatedHierarchyTests {
         #expect { try TruncatedHierarchy(kernels: k, trainCount: y.count, targets: y, truncation: .order(4)) } throws: { "\($0)".contains("K^(4)") }
     }
 }
+
+@Suite("Fixed-direction kernel of the discrete-time expansion (seed 001 eq. 29)")
+struct FixedDirectionKernelTests {
+    @Test("𝒦^(4) = D^2 K^(2)[grad f_b, grad f_c] by mixed central differences, symmetric in (b, c)", arguments: [Activation.tanh, .gelu])
+    func matchesMixedDifferences(_ act: Activation) throws {
+        let net = try hierarchyNetwork(act, depth: 3)
+        let x = SyntheticData.sphereInputs(3, dimension: 3, seed: 9)
+        let kk = try NeuralTangentHierarchy(net).fixedDirectionKernel4(x)
+        let n = x.rows
+        let grads = try (0..<n).map { try outputGradient(net, x, $0) }
+        let eps = 1e-3
+        var maxErr = 0.0, scale = 0.0
+        for b in 0..<n { for c in 0..<n {
+            func k2(_ sb: Double, _ sc: Double) throws -> Matrix {
+                let v = zip(grads[b], grads[c]).map { sb * $0 + sc * $1 }
+                return try EmpiricalNTK.compute(try shifted(net, v, eps), x).ntk
+            }
+            let pp = try k2(1, 1), pm = try k2(1, -1), mp = try k2(-1, 1), mm = try k2(-1, -1)
+            for a1 in 0..<n { for a2 in 0..<n {
+                let fd = (pp[a1, a2] - pm[a1, a2] - mp[a1, a2] + mm[a1, a2]) / (4 * eps * eps)
+                let v = kk[((a1 * n + a2) * n + b) * n + c]
+                maxErr = max(maxErr, abs(fd - v)); scale = max(scale, abs(fd))
+                #expect(abs(v - kk[((a1 * n + a2) * n + c) * n + b]) <= 1e-12 * max(1, abs(v)))
+            } }
+        } }
+        // Second differences: O(eps^2) truncation (~1e-6 relative) and rounding ~1e-16 / eps^2 = 1e-10.
+        #expect(maxErr / scale < 1e-4, "max error \(maxErr) on scale \(scale)")
+    }
+}

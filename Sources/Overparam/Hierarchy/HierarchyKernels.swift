@@ -57,6 +57,15 @@ public struct NeuralTangentHierarchy: Sendable {
         let k3 = s.k3(j)
         return HierarchyKernels(count: s.n, k2: s.k2(), k3: k3, k4: order == 4 ? s.k4(j) : nil)
     }
+
+    /// The fixed-direction second derivative of the NTK behind the discrete-time expansion (seed 001 eq. 29):
+    /// 𝒦^(4)(a1, a2, b1, b2) = D^2 K^(2)(a1, a2)[grad f_b1, grad f_b2] with the directions held at their current value,
+    /// so 𝒦^(4) = K^(4) - D K^(2)(a1, a2)[Hess f_b1 grad f_b2], symmetric in (b1, b2). Index as ``HierarchyKernels/k4``.
+    public func fixedDirectionKernel4(_ x: Matrix) throws -> [Double] {
+        guard x.rows > 0, x.isFinite else { throw OverparamError.invalidArgument(name: "inputs", problem: "need at least one finite input point") }
+        let s = try State(network, x)
+        return s.k4(s.firstOrder(), fixedDirections: true)
+    }
 }
 
 // MARK: - The forward/backward state at n points
@@ -217,8 +226,11 @@ private struct State: Sendable {
     /// every (a, b), then K^(4)[a1, a2, b, c] = sum_l a_l^2 [d2D_l G^(l-1) + dD_l(b) dG_(l-1)(c) + dD_l(c) dG_(l-1)(b)
     /// + D^l d2G_(l-1)] + a_(L+1)^2 d2G_L, with d2D_l(a1,a2;b,c) = R_l(a1,b,a2) + R_l(a2,b,a1) + X_l(a1,b,a2) + X_l(a2,b,a1),
     /// R_l[(a,b), a'] = <e delta^l_(a,b), delta^l_a'> and X_l[(a,b), a'] = <d delta^l_(a,b), d delta^l_(a',c)>.
-    func k4(_ j: FirstOrder) -> [Double] {
+    /// With `fixedDirections`, the derivatives of the direction grad f_b itself (its factors delta_b, h_b) are dropped:
+    /// the result is D^2 K^(2)[grad f_b, grad f_c] instead of D_(grad f_c) (D K^(2)[grad f_b]).
+    func k4(_ j: FirstOrder, fixedDirections: Bool = false) -> [Double] {
         let n = self.n, L = depth, nn = n * n
+        let moving = fixedDirections ? 0.0 : 1.0
         var out = [Double](repeating: 0, count: nn * nn)
         for c in 0..<n {
             // Forward: ez^l_(a,b) = a_l^2 [G^(l-1)[b,a] d delta^l_(b,c) + (Q_(l-1)(b,c,a) + Q_(l-1)(a,c,b)) delta^l_b
@@ -232,9 +244,9 @@ private struct State: Sendable {
                 let coef = a[l] * a[l], first = l == 1
                 let dd = j.ddelta[l], del = delta[l], qPrev = l > 1 ? j.q[l - 1] : nil, gPrev = gram[l - 1]
                 pairRows(&e) { a_, b, row in
-                    let c1 = coef * gPrev[b, a_]
+                    let c1 = moving * coef * gPrev[b, a_]
                     var c2 = 0.0, c3 = 0.0
-                    if let q = qPrev { c2 = coef * (q[b * n + c, a_] + q[a_ * n + c, b]); c3 = coef * q[a_ * n + b, c] }
+                    if let q = qPrev { c2 = coef * (moving * q[b * n + c, a_] + q[a_ * n + c, b]); c3 = coef * q[a_ * n + b, c] }
                     dd.storage.withUnsafeBufferPointer { ddp in del.storage.withUnsafeBufferPointer { dp in
                         let x1 = ddp.baseAddress! + (b * n + c) * m, x2 = dp.baseAddress! + b * m, x3 = dp.baseAddress! + c * m
                         if first { for k in 0..<m { row[k] = c1 * x1[k] } } else {
@@ -260,7 +272,7 @@ private struct State: Sendable {
             // eg^(l-1)_(a,b) = a_l^2 [D^l[b,a] dh^(l-1)_(b,c) + (P_l(b,c,a) + P_l(a,c,b)) h^(l-1)_b + P_l(a,b,c) h^(l-1)_c]
             //                  + a_l e delta^l_(a,b) W^l.
             var eg = Matrix(uninitializedRows: nn, cols: widths[L])
-            let top = a[L + 1] * a[L + 1], mL = widths[L], dhL = j.dh[L]
+            let top = moving * a[L + 1] * a[L + 1], mL = widths[L], dhL = j.dh[L]
             pairRows(&eg) { _, b, row in
                 dhL.storage.withUnsafeBufferPointer { p in let src = p.baseAddress! + (b * n + c) * mL; for k in 0..<mL { row[k] = top * src[k] } }
             }
@@ -293,7 +305,7 @@ private struct State: Sendable {
                     Matrix.gemm(ed, .none, weights[l], .none, alpha: a[l], into: &next)
                     let coef = a[l] * a[l], p = j.p[l], dgr = dgram[l], dhPrev = j.dh[l - 1], hPrev = h[l - 1]
                     pairRows(&next) { a_, b, row in
-                        let c1 = coef * dgr[b, a_], c2 = coef * (p[b * n + c, a_] + p[a_ * n + c, b]), c3 = coef * p[a_ * n + b, c]
+                        let c1 = moving * coef * dgr[b, a_], c2 = coef * (moving * p[b * n + c, a_] + p[a_ * n + c, b]), c3 = coef * p[a_ * n + b, c]
                         dhPrev.storage.withUnsafeBufferPointer { dhp in hPrev.storage.withUnsafeBufferPointer { hp in
                             let x1 = dhp.baseAddress! + (b * n + c) * mp, x2 = hp.baseAddress! + b * mp, x3 = hp.baseAddress! + c * mp
                             for k in 0..<mp { row[k] += c1 * x1[k] + c2 * x2[k] + c3 * x3[k] }
