@@ -23,6 +23,12 @@ public struct ExperimentRegistry: Sendable {
         AnyExperiment(LazyDistanceExperiment()),
         AnyExperiment(LearningRateScalingExperiment()),
         AnyExperiment(LinearRateExperiment()),
+        AnyExperiment(KernelDriftExperiment()),
+        AnyExperiment(InitialScalingExperiment()),
+        AnyExperiment(TruncationExperiment()),
+        AnyExperiment(HierarchyConvergenceExperiment()),
+        AnyExperiment(HierarchyVersusKernelExperiment()),
+        AnyExperiment(DiscreteStepExperiment()),
     ])
 
     public var ids: [String] { experiments.map { $0.id } }
