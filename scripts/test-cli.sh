@@ -112,6 +112,15 @@ printf '[kernels.mc-convergence]\nwidths = [8, 16]\n' > "$T/small.toml"
 $BIN reproduce kernels.mc-convergence --config "$T/small.toml" --out "$T/otherconfig" --quiet >/dev/null 2>&1
 expect_error "mismatched stores" "different configuration" "" -- $BIN runs merge "$T/merged" "$T/otherconfig"
 
+# --- Neural tangent hierarchy: kernels of the right shape, truncations compared with the true flow, clear errors.
+if $BIN nth kernels --x "$T/x.npy" --order 3 --width 64 --out "$T/k3.npy" >/dev/null 2>"$T/stderr" \
+   && python3 -c "import sys; h = open(sys.argv[1], 'rb').read(128).decode('latin1'); sys.exit(0 if \"'shape': (4, 4, 4)\" in h else 1)" "$T/k3.npy"; then ok; else bad "nth kernels: $(cat "$T/stderr")"; fi
+if $BIN nth evolve --x-train "$T/x.npy" --y-train "$T/y.npy" --x-test "$T/z.npy" --width 64 --time 1 --points 4 --log "$T/nth.csv" > "$T/stdout" 2>"$T/stderr" \
+   && grep -q "^p=4" "$T/stdout" && [ "$(wc -l < "$T/nth.csv")" -eq 25 ]; then ok; else bad "nth evolve: $(cat "$T/stderr")"; fi
+expect_error "nth order" "--order.*2, 3 or 4" "$T/k5.npy" -- $BIN nth kernels --x "$T/x.npy" --order 5 --out "$T/k5.npy"
+expect_error "nth targets" "--y-train.*4 x 1" "$T/bad.csv" -- $BIN nth evolve --x-train "$T/x.npy" --y-train "$T/z.npy" --log "$T/bad.csv"
+expect_error "nth truncation" "--truncation.*2, 3, 4 or 3r" "$T/bad.csv" -- $BIN nth evolve --x-train "$T/x.npy" --y-train "$T/y.npy" --truncation 5 --log "$T/bad.csv"
+
 # --- --mnist DIR: the image experiments read MNIST IDX files (a small fake set here: 400 train, 100 test, 28x28,
 # each label lighting its own block of pixels) and say so in the report; a folder without them is one clear error.
 python3 - "$T/mnist" <<'PY'
