@@ -136,7 +136,9 @@ public final class Trainer {
     }
 
     func checkFinite(_ value: Double, _ theta: [Double], step: Int, advice: String) throws {
-        let big = theta.withUnsafeBufferPointer { p in
+        // Fast path (vectorized): sum theta_i^2 <= 1e24 implies max |theta_i| <= 1e12 and every entry finite.
+        let squares = theta.withUnsafeBufferPointer { p in p.reduce(0) { $0 + $1 * $1 } }
+        let big = squares <= 1e24 ? 0 : theta.withUnsafeBufferPointer { p in
             var m = 0.0, finite = true
             for v in p { m = Swift.max(m, Swift.abs(v)); finite = finite && v.isFinite }
             return finite ? m : .infinity
