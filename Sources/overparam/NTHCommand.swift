@@ -131,7 +131,8 @@ struct NTHEvolve: ParsableCommand {
         try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: log)
         let last = times.count - 1
         func rms(_ v: [Double]) -> Double { v.isEmpty ? .nan : (v.reduce(0) { $0 + $1 * $1 } / Double(v.count)).squareRoot() }
-        let trainLoss = 0.5 * rms((0..<n).map { flowOutputs[last][$0] - y[$0] }) * rms((0..<n).map { flowOutputs[last][$0] - y[$0] })
+        let residuals: [Double] = (0..<n).map { flowOutputs[last][$0] - y[$0] }
+        let trainLoss = residuals.reduce(0.0) { $0 + $1 * $1 } / Double(2 * n)   // (1/2n) sum r^2
         print("gradient flow to t = \(fmt(time)): \(n) training points\(test.map { ", \($0.rows) test points" } ?? ""), width \(net.width), depth \(net.depth); train loss \(fmt(trainLoss))")
         print(pad("truncation", 16) + lpad("rms error (train)", 20) + lpad("rms error (test)", 20))
         for (i, tr) in truncations.enumerated() {
