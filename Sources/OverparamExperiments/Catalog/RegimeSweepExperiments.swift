@@ -16,7 +16,7 @@ public struct AlphaSweepExperiment: Experiment {
     public var source: String { "seed 000 figs. 2 and 7, eq. 1; SEED-NOTES sec. 3" }
     public var summary: String { "Distance from initialization vs the output scaling alpha (mean field to NTK)" }
     public var claimText: String { "The larger the scaling alpha (from mean field alpha = 1 to the NTK scaling sqrt(m) and beyond), the closer the trained parameters stay to their initialization." }
-    public var estimates: (quick: String, full: String) { ("15 s", "1 h") }
+    public var estimates: (quick: String, full: String) { ("15 s", "5 min") }
     public var quickNote: String { "m = 1000 and 3 epochs (full: m = 10^4, 50 epochs), 3 seeds; the digits (standardized) stand in for MNIST, softmax cross-entropy" }
     public func configuration(_ p: Preset) -> Config {
         p == .quick ? Config(width: 1000, exponents: [0, 0.3, 0.5, 0.7, 1], epochs: 3, batch: 128, baseRate: 0.1, seeds: 3,
@@ -90,7 +90,7 @@ public struct WidthSweepExperiment: Experiment {
     public var source: String { "seed 000 fig. 3, eqs. 11 and 13" }
     public var summary: String { "Distance from initialization vs width at alpha = sqrt(m), two learning-rate conventions" }
     public var claimText: String { "With the NTK scaling alpha = sqrt(m), wider networks stay closer to their initialization, whether the output layer's rate is m/alpha times larger (eq. 11) or equal (eq. 13)." }
-    public var estimates: (quick: String, full: String) { ("20 s", "1 h") }
+    public var estimates: (quick: String, full: String) { ("20 s", "5 min") }
     public var quickNote: String { "m in {100, 316, 1000, 3162} and 3 epochs (full: 10^2, 10^3, 10^4 and 50 epochs), 3 seeds, digits for MNIST" }
     public func configuration(_ p: Preset) -> Config {
         p == .quick ? Config(widths: [100, 316, 1000, 3162], epochs: 3, batch: 128, rate: 0.1, seeds: 3, images: "digits", maxTrain: 2000, maxTest: 1000)
