@@ -3,6 +3,7 @@
 #   kernels: overparam vs neural-tangents 0.6.5 (JAX, .venv-peers)
 #   train:   overparam vs NumPy 1.26.4, JAX 0.4.25 (.venv-peers) and PyTorch 2.13.0+cpu (.venv-torch, installed on first use)
 #   nth:     overparam only (no other tool computes the neural tangent hierarchy)
+#   init:    overparam only (Monte-Carlo networks per second and exact linear-region enumeration; no peer computes these)
 # Run it on an otherwise idle machine: the loops are short and sensitive to other load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +28,9 @@ echo "== torch (bench/peers/train_loops.py) =="
 echo "== overparam bench nth =="
 .build/release/overparam bench nth --csv | tee out/bench/ours-nth.csv
 
+echo "== overparam bench init =="
+.build/release/overparam bench init --csv | tee out/bench/ours-init.csv
+
 echo
 echo "Kernels (seconds; ours/theirs < 1 means faster):"
 python3 bench/compare.py out/bench/ours.csv out/bench/nt.csv --peer-name neural-tangents
@@ -37,3 +41,6 @@ python3 bench/compare.py out/bench/ours-train.csv --peer numpy=out/bench/numpy.c
 echo
 echo "Neural tangent hierarchy (seconds):"
 cat out/bench/ours-nth.csv
+echo
+echo "Random networks at initialization (seconds per step: one network for mc-networks, one enumeration for regions-2d/-1d):"
+cat out/bench/ours-init.csv

@@ -121,6 +121,27 @@ expect_error "nth order" "--order.*2, 3 or 4" "$T/k5.npy" -- $BIN nth kernels --
 expect_error "nth targets" "--y-train.*4 x 1" "$T/bad.csv" -- $BIN nth evolve --x-train "$T/x.npy" --y-train "$T/z.npy" --log "$T/bad.csv"
 expect_error "nth truncation" "--truncation.*2, 3, 4 or 3r" "$T/bad.csv" -- $BIN nth evolve --x-train "$T/x.npy" --y-train "$T/y.npy" --truncation 5 --log "$T/bad.csv"
 
+# --- Random networks at initialization (seed 004 ch. 3-4): Monte-Carlo cumulants, the kappa_4 recursion, deep linear
+# norms and exact linear regions; clear errors for bad input.
+npy_shape() { python3 -c "import sys; h = open(sys.argv[1], 'rb').read(128).decode('latin1'); sys.exit(0 if \"'shape': $2\" in h else 1)" "$1"; }
+if $BIN init moments --x "$T/x.npy" --networks 2000 --out "$T/mc.npy" > "$T/stdout" 2>"$T/stderr" \
+   && grep -q "NNGP K(x,x)" "$T/stdout" && grep -q "closure 3k4/K^2" "$T/stdout" && npy_shape "$T/mc.npy" "(2000, 4)"; then ok; else bad "init moments: $(cat "$T/stderr")"; fi
+if $BIN init cumulants --monte-carlo 2000 --out "$T/cum.csv" > "$T/stdout" 2>"$T/stderr" \
+   && [ "$(wc -l < "$T/cum.csv")" -eq 5 ] && [ "$(head -1 "$T/cum.csv" | tr ',' '\n' | wc -l)" -eq 10 ] && grep -q "^4\*" "$T/stdout"; then ok; else bad "init cumulants: $(cat "$T/stderr")"; fi
+if $BIN init deep-linear --widths 16,16,16 --samples 500 --exact-count 1000 --out "$T/dl.npy" > "$T/stdout" 2>"$T/stderr" \
+   && grep -q "z vs exact" "$T/stdout" && npy_shape "$T/dl.npy" "(1000,)"; then ok; else bad "init deep-linear: $(cat "$T/stderr")"; fi
+if $BIN init regions --box 2 --width 8 --svg "$T/regions.svg" --csv "$T/regions.csv" > "$T/stdout" 2>"$T/stderr" \
+   && grep -q "is 37, and 37 are found" "$T/stdout" && grep -q "<polygon" "$T/regions.svg" \
+   && [ "$(wc -l < "$T/regions.csv")" -eq $(( $(sed -n 's/.*: \([0-9]*\) activation regions.*/\1/p' "$T/stdout") + 1 )) ]; then ok; else bad "init regions --box: $(cat "$T/stderr")"; fi
+if $BIN init regions --input-dimension 3 --segment='-1,0,0;1,1,1' --csv "$T/segment.csv" > "$T/stdout" 2>"$T/stderr" \
+   && [ "$(wc -l < "$T/segment.csv")" -eq $(( $(sed -n 's/.*activation regions: \([0-9]*\);.*/\1/p' "$T/stdout") + 1 )) ]; then ok; else bad "init regions --segment: $(cat "$T/stderr")"; fi
+expect_error "init zero networks" "--networks" "$T/mc0.npy" -- $BIN init moments --networks 0 --out "$T/mc0.npy"
+expect_error "init NaN input" "--x.*NaN" "$T/mc1.npy" -- $BIN init moments --x "$T/nan.npy" --out "$T/mc1.npy"
+expect_error "init width 0" "--width" "$T/c0.csv" -- $BIN init cumulants --width 0 --out "$T/c0.csv"
+expect_error "init deep-linear widths" "--widths" "$T/dl0.npy" -- $BIN init deep-linear --widths 8,0 --out "$T/dl0.npy"
+expect_error "init regions non-relu" "--activation.*relu" "$T/r0.svg" -- $BIN init regions --box 2 --activation tanh --svg "$T/r0.svg"
+expect_error "init regions box needs 2-D" "--box.*input-dimension 2" "$T/r1.csv" -- $BIN init regions --box 2 --input-dimension 3 --csv "$T/r1.csv"
+
 # --- --mnist DIR: the image experiments read MNIST IDX files (a small fake set here: 400 train, 100 test, 28x28,
 # each label lighting its own block of pixels) and say so in the report; a folder without them is one clear error.
 python3 - "$T/mnist" <<'PY'

@@ -4,7 +4,7 @@ import Overparam
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmarks.",
-                                                    subcommands: [KernelsBench.self, TrainBench.self, HierarchyBench.self])
+                                                    subcommands: [KernelsBench.self, TrainBench.self, HierarchyBench.self, InitBench.self])
 }
 
 /// The flags every benchmark command shares.
@@ -50,6 +50,13 @@ struct HierarchyBench: ParsableCommand {
         abstract: "Time the neural tangent hierarchy kernels: K^(3) for n = 64 and K^(4) for n = 24 at width 512, depth 2.")
     @OptionGroup var options: BenchOptions
     func run() throws { try options.run(HierarchyBenchmarks.workloads) { try HierarchyBenchmarks.run($0, repeats: $1) } }
+}
+
+struct InitBench: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "init",
+        abstract: "Time random networks at initialization: Monte-Carlo networks per second (depth 3, width 256, ReLU) and exact linear regions (depth 3, width 32, N_0 = 2) in a 2-D box and along a segment.")
+    @OptionGroup var options: BenchOptions
+    func run() throws { try options.run(InitializationBenchmarks.workloads, perStep: true) { try InitializationBenchmarks.run($0, repeats: $1) } }
 }
 
 func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }

@@ -8,7 +8,7 @@ struct OverparamCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "overparam",
         abstract: "Infinite-width kernels, empirical NTKs and kernel predictions of overparameterized networks.",
-        subcommands: [KernelCommand.self, PredictCommand.self, TrainCommand.self, DigitsCommand.self, ReproduceCommand.self, ReportCommand.self, RunsCommand.self, BenchCommand.self, NTHCommand.self])
+        subcommands: [KernelCommand.self, PredictCommand.self, TrainCommand.self, DigitsCommand.self, ReproduceCommand.self, ReportCommand.self, RunsCommand.self, BenchCommand.self, NTHCommand.self, InitCommand.self])
 
     /// Parse, run, and turn every failure into one line on stderr and a non-zero exit status.
     static func main() {
@@ -56,10 +56,15 @@ struct ArchitectureOptions: ParsableArguments {
     }
 }
 
-/// Read an n x d float64/float32 `.npy`, naming the flag in errors, and reject NaN/Inf.
+/// Read an n x d float64/float32 `.npy` (or a numeric `.csv`/`.txt`, optionally gzipped, with or without a header),
+/// naming the flag in errors, and reject NaN/Inf.
 func loadInputs(_ path: String, flag: String) throws -> Matrix {
     let m: Matrix
-    do { m = try NPY.read(path) } catch let e as OverparamError { throw OverparamError.invalidArgument(name: flag, problem: e.description) }
+    let lower = path.lowercased()
+    let csv = lower.hasSuffix(".csv") || lower.hasSuffix(".csv.gz") || lower.hasSuffix(".txt")
+    do { m = csv ? try CSVMatrix.read(path).matrix : try NPY.read(path) } catch let e as OverparamError {
+        throw OverparamError.invalidArgument(name: flag, problem: e.description)
+    }
     guard m.rows > 0, m.cols > 0 else { throw OverparamError.invalidArgument(name: flag, problem: "\(path) is empty; pass an n x d array") }
     guard m.isFinite else { throw OverparamError.invalidArgument(name: flag, problem: "\(path) contains NaN or Inf; clean the data first") }
     return m
