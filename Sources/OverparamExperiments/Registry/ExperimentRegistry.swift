@@ -29,6 +29,14 @@ public struct ExperimentRegistry: Sendable {
         AnyExperiment(HierarchyConvergenceExperiment()),
         AnyExperiment(HierarchyVersusKernelExperiment()),
         AnyExperiment(DiscreteStepExperiment()),
+        AnyExperiment(DeepLinearNormExperiment()),
+        AnyExperiment(DepthAsymptoticsExperiment()),
+        AnyExperiment(FourthCumulantExperiment()),
+        AnyExperiment(CollectiveMomentsExperiment()),
+        AnyExperiment(PerturbativeExperiment()),
+        AnyExperiment(GaussianProcessLimitExperiment()),
+        AnyExperiment(LinearRegionsExperiment()),
+        AnyExperiment(HatFunctionExperiment()),
     ])
 
     public var ids: [String] { experiments.map { $0.id } }
