@@ -55,10 +55,12 @@ struct CollectiveObservableTests {
     func threadIndependence() throws {
         let chain = try SingleInputChain(activation: .tanh, weightVariance: 1, widths: [5, 7], inputVariance: 1)
         let a = try chain.run(networks: 3000, seed: 1, observables: [.absoluteValue])
-        let saved = Parallel.threadCount
-        Parallel.setThreadCount(1)
-        let b = try chain.run(networks: 3000, seed: 1, observables: [.absoluteValue])
-        Parallel.setThreadCount(saved)
+        let b = try withThreadCountLock {
+            let saved = Parallel.threadCount
+            defer { Parallel.setThreadCount(saved) }
+            Parallel.setThreadCount(1)
+            return try chain.run(networks: 3000, seed: 1, observables: [.absoluteValue])
+        }
         #expect(try a.conditionalVariance(layer: 2) == b.conditionalVariance(layer: 2))
         #expect(try a.observable(0, layer: 2) == b.observable(0, layer: 2))
     }

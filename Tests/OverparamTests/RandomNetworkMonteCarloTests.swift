@@ -14,12 +14,14 @@ struct RandomNetworkMonteCarloTests {
     @Test("deterministic in the seed and independent of the thread count; network i is Network(seed: s_i)")
     func determinism() throws {
         let mc = try RandomNetworkMonteCarlo(Self.arch, inputs: Self.inputs, networks: 300, seed: 5, recordLayers: [1, 2])
-        let before = Parallel.threadCount
-        Parallel.setThreadCount(1)
-        let a = try mc.run()
-        Parallel.setThreadCount(2)
-        let b = try mc.run()
-        Parallel.setThreadCount(before)
+        let (a, b) = try withThreadCountLock {
+            let before = Parallel.threadCount
+            defer { Parallel.setThreadCount(before) }
+            Parallel.setThreadCount(1)
+            let a = try mc.run()
+            Parallel.setThreadCount(2)
+            return (a, try mc.run())
+        }
         #expect(a.outputs == b.outputs)
         #expect(a.preactivations == b.preactivations)
         let c = try RandomNetworkMonteCarlo(Self.arch, inputs: Self.inputs, networks: 300, seed: 6).run()

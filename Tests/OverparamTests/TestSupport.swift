@@ -62,3 +62,12 @@ func thrownError(_ body: () throws -> Void) -> OverparamError? {
         return nil
     }
 }
+
+/// `Parallel.setThreadCount` changes process-wide state (our pool and OpenBLAS); tests that compare results across
+/// thread counts run their body under this lock so that two of them never change the setting under each other.
+func withThreadCountLock<T>(_ body: () throws -> T) rethrows -> T {
+    threadCountLock.lock()
+    defer { threadCountLock.unlock() }
+    return try body()
+}
+nonisolated(unsafe) private let threadCountLock = NSLock()
