@@ -158,31 +158,30 @@ public struct MeanFieldPotential: Sendable {
 ///
 /// (Cho-Saul 2009; the gradient as in Tian 2017). Checked against Monte Carlo and finite differences in the tests.
 enum ReLUGaussianKernel {
-    /// k(u, v) for two length-n vectors.
-    static func value(_ u: UnsafePointer<Double>, _ v: UnsafePointer<Double>, _ n: Int, variance s2: Double) -> Double {
+    /// |u|, |v|, the angle phi between them and sin phi (nil when either vector is zero).
+    @inline(__always)
+    static func geometry(_ u: UnsafePointer<Double>, _ v: UnsafePointer<Double>, _ n: Int) -> (nu: Double, nv: Double, phi: Double, cos: Double, sin: Double)? {
         var uu = 0.0, vv = 0.0, uv = 0.0
         for q in 0..<n { uu += u[q] * u[q]; vv += v[q] * v[q]; uv += u[q] * v[q] }
         let nu = uu.squareRoot(), nv = vv.squareRoot()
-        if nu == 0 || nv == 0 { return 0 }
-        let cosPhi = Swift.min(1, Swift.max(-1, uv / (nu * nv)))
-        let phi = Foundation.acos(cosPhi)
-        let sinPhi = (1 - cosPhi * cosPhi).squareRoot()
-        return s2 * nu * nv * (sinPhi + (Double.pi - phi) * cosPhi) / (2 * Double.pi)
+        if nu == 0 || nv == 0 { return nil }
+        let c = Swift.min(1, Swift.max(-1, uv / (nu * nv)))
+        return (nu, nv, Foundation.acos(c), c, (1 - c * c).squareRoot())
+    }
+
+    /// k(u, v) for two length-n vectors.
+    static func value(_ u: UnsafePointer<Double>, _ v: UnsafePointer<Double>, _ n: Int, variance s2: Double) -> Double {
+        guard let g = geometry(u, v, n) else { return 0 }
+        return s2 * g.nu * g.nv * (g.sin + (Double.pi - g.phi) * g.cos) / (2 * Double.pi)
     }
 
     /// Returns k(u, v) and adds gradientScale * grad_u k(u, v) to g.
     static func accumulate(_ u: UnsafePointer<Double>, _ v: UnsafePointer<Double>, _ n: Int, variance s2: Double,
                            gradientScale a: Double, into g: UnsafeMutablePointer<Double>) -> Double {
-        var uu = 0.0, vv = 0.0, uv = 0.0
-        for q in 0..<n { uu += u[q] * u[q]; vv += v[q] * v[q]; uv += u[q] * v[q] }
-        let nu = uu.squareRoot(), nv = vv.squareRoot()
-        if nu == 0 || nv == 0 { return 0 }
-        let cosPhi = Swift.min(1, Swift.max(-1, uv / (nu * nv)))
-        let phi = Foundation.acos(cosPhi)
-        let sinPhi = (1 - cosPhi * cosPhi).squareRoot()
+        guard let t = geometry(u, v, n) else { return 0 }
         let f = s2 / (2 * Double.pi)
-        let cv = a * f * (Double.pi - phi), cu = a * f * nv * sinPhi / nu
+        let cv = a * f * (Double.pi - t.phi), cu = a * f * t.nv * t.sin / t.nu
         for q in 0..<n { g[q] += cv * v[q] + cu * u[q] }
-        return s2 * nu * nv * (sinPhi + (Double.pi - phi) * cosPhi) / (2 * Double.pi)
+        return s2 * t.nu * t.nv * (t.sin + (Double.pi - t.phi) * t.cos) / (2 * Double.pi)
     }
 }

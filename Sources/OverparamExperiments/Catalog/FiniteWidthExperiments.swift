@@ -141,7 +141,7 @@ public struct CollectiveMomentsExperiment: Experiment {
     public func analyze(_ c: Config, runs: [RunRecord]) throws -> Analysis {
         var a = Analysis()
         var rows = [[String]]()
-        for (ai, act) in c.activations.enumerated() {
+        for act in c.activations {
             let rs = runs.filter { InitSupport.value($0.key, "act") == act }.sorted { InitSupport.int($0.key, "N") < InitSupport.int($1.key, "N") }
             let ws = rs.map { Double(InitSupport.int($0.key, "N")) }
             var layers = [PlotLayer]()
@@ -156,7 +156,6 @@ public struct CollectiveMomentsExperiment: Experiment {
             }
             a.figures.append(NamedFigure("moments-\(act)", "\(act) (C_W = \(sig(InitSupport.criticalWeightVariance(act)))): |centred moments| of two collective observables at layer L = \(c.depth) vs width (+- jackknife SE, \(c.networks) networks per width).",
                                          Figure(title: "Collective observables, \(act)", x: Axis("width N", scale: .log), y: Axis("|mu_k|", scale: .log), layers: layers)))
-            _ = ai
         }
         a.tables.append(DataTable("moments", header: ["activation", "observable", "k", "N", "mu_k", "se"], rows: rows))
         a.notes.append("Sampled with the exact single-input chain (z^(l+1) ~ N(0, K-hat^(l)) given layer l; checked against whole networks in the tests). Exponents come from a weighted fit log|mu| = a + p log N + b/N, i.e. with the leading O(1/N) correction to scaling: at L = 3 and N = 32 the relative corrections are large (for ReLU, K-hat is a product of L i.i.d. factors of variance 5/N, so its fourth moment is about 3x the asymptotic 3 Var^2). Points whose moment is not resolved from zero (|mu| <= 2 SE) are left out of the fits.")
