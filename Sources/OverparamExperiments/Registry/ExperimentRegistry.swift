@@ -37,6 +37,9 @@ public struct ExperimentRegistry: Sendable {
         AnyExperiment(GaussianProcessLimitExperiment()),
         AnyExperiment(LinearRegionsExperiment()),
         AnyExperiment(HatFunctionExperiment()),
+        AnyExperiment(TeacherTwoDimensionalExperiment()),
+        AnyExperiment(SigmoidTeacherExperiment()),
+        AnyExperiment(MeanFieldOptimalityExperiment()),
     ])
 
     public var ids: [String] { experiments.map { $0.id } }
