@@ -4,6 +4,9 @@
 #   train:   overparam vs NumPy 1.26.4, JAX 0.4.25 (.venv-peers) and PyTorch 2.13.0+cpu (.venv-torch, installed on first use)
 #   nth:     overparam only (no other tool computes the neural tangent hierarchy)
 #   init:    overparam only (Monte-Carlo networks per second and exact linear-region enumeration; no peer computes these)
+#   meanfield: seed 003 fig. 3's SGD, overparam vs NumPy, JAX (.venv-peers) and PyTorch (.venv-torch): steps/s at
+#            m = 1000, and the teacher-student sweep with MF_REPETITIONS (default 2) of its 30 repetitions, the peers'
+#            repetitions spread over MF_PROCESSES (default: all cores) processes as ours run on all cores
 # Run it on an otherwise idle machine: the loops are short and sensitive to other load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +34,19 @@ echo "== overparam bench nth =="
 echo "== overparam bench init =="
 .build/release/overparam bench init --csv | tee out/bench/ours-init.csv
 
+MF_REPS="${MF_REPETITIONS:-2}"
+MF_PROCS="${MF_PROCESSES:-$(nproc)}"
+echo "== overparam bench meanfield (sweep: $MF_REPS of 30 repetitions) =="
+.build/release/overparam bench meanfield --only sgd-step --csv | tee out/bench/ours-mf-step.csv
+.build/release/overparam bench meanfield --only sweep --repetitions "$MF_REPS" --csv | tee out/bench/ours-mf-sweep.csv
+for fw in numpy jax torch; do
+  py=.venv-peers/bin/python; [ "$fw" = torch ] && py=.venv-torch/bin/python
+  echo "== $fw (bench/peers/meanfield_sgd.py; sweep on $MF_PROCS processes) =="
+  $py bench/peers/meanfield_sgd.py --framework $fw --only sgd-step --csv | tee out/bench/$fw-mf-step.csv
+  $py bench/peers/meanfield_sgd.py --framework $fw --only sweep --repetitions "$MF_REPS" --processes "$MF_PROCS" --csv \
+    | tee out/bench/$fw-mf-sweep.csv
+done
+
 echo
 echo "Kernels (seconds; ours/theirs < 1 means faster):"
 python3 bench/compare.py out/bench/ours.csv out/bench/nt.csv --peer-name neural-tangents
@@ -38,6 +54,15 @@ echo
 echo "Training loops (seconds per SGD step; speedup > 1 means overparam is faster):"
 python3 bench/compare.py out/bench/ours-train.csv --peer numpy=out/bench/numpy.csv --peer torch=out/bench/torch.csv \
   --peer jax=out/bench/jax.csv --rate "steps/s"
+echo
+echo "Mean-field SGD, seed 003 fig. 3 (seconds per step at d = 100, m = 1000, batch 100 fresh, float64; speedup > 1: overparam is faster):"
+python3 bench/compare.py out/bench/ours-mf-step.csv --peer numpy=out/bench/numpy-mf-step.csv \
+  --peer torch=out/bench/torch-mf-step.csv --peer jax=out/bench/jax-mf-step.csv --rate "steps/s"
+echo
+echo "Mean-field teacher-student sweep (wall seconds of $MF_REPS of its 30 repetitions, 34 widths x 10^4 steps each; the"
+echo "repetitions are independent, so the full sweep takes 30/$MF_REPS times as long for every tool):"
+python3 bench/compare.py out/bench/ours-mf-sweep.csv --peer numpy=out/bench/numpy-mf-sweep.csv \
+  --peer torch=out/bench/torch-mf-sweep.csv --peer jax=out/bench/jax-mf-sweep.csv
 echo
 echo "Neural tangent hierarchy (seconds):"
 cat out/bench/ours-nth.csv

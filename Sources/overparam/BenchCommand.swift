@@ -4,7 +4,7 @@ import Overparam
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmarks.",
-                                                    subcommands: [KernelsBench.self, TrainBench.self, HierarchyBench.self, InitBench.self])
+                                                    subcommands: [KernelsBench.self, TrainBench.self, HierarchyBench.self, InitBench.self, MeanFieldBench.self])
 }
 
 /// The flags every benchmark command shares.
@@ -57,6 +57,29 @@ struct InitBench: ParsableCommand {
         abstract: "Time random networks at initialization: Monte-Carlo networks per second (depth 3, width 256, ReLU) and exact linear regions (depth 3, width 32, N_0 = 2) in a 2-D box and along a segment.")
     @OptionGroup var options: BenchOptions
     func run() throws { try options.run(InitializationBenchmarks.workloads, perStep: true) { try InitializationBenchmarks.run($0, repeats: $1) } }
+}
+
+struct MeanFieldBench: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "meanfield",
+        abstract: "Time seed 003 fig. 3's SGD: steps/s at d = 100, m = 1000, batch 100 of fresh Gaussian inputs (float64), and the wall time of the teacher-student sweep (34 widths x 10^4 steps x R repetitions, all cores).")
+    @OptionGroup var options: BenchOptions
+    @Option(help: "Repetitions R of the sweep workload (1...30; the paper's sweep has 30, and the time scales linearly in R).")
+    var repetitions: Int = MeanFieldBenchmarks.fullRepetitions
+    func run() throws {
+        if !options.csv {
+            let fig3 = TeacherStudentSweep.seed003Figure3
+            print("seed 003 fig. 3: d = \(fig3.inputDimension), m0 = \(fig3.teacherNeurons), batch \(fig3.batchSize), gamma = \(fig3.stepSize), "
+                  + "\(fig3.convention.rawValue), \(Parallel.threadCount) threads; sweep: widths 1...30, 40, 50, 70, 100, "
+                  + "\(fig3.steps) steps, \(repetitions) of \(fig3.repetitions) repetitions")
+        }
+        // sgd-step reads as steps/s, sweep as seconds: one table each.
+        let names = options.only.map { $0.split(separator: ",").map(String.init) } ?? MeanFieldBenchmarks.workloads
+        var one = options
+        one.only = nil
+        for name in names {
+            try one.run([name], perStep: name != "sweep") { try MeanFieldBenchmarks.run($0, repeats: $1, repetitions: repetitions) }
+        }
+    }
 }
 
 func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }

@@ -36,7 +36,23 @@ public enum BatchGradientConvention: String, Sendable, Equatable {
 /// gradient and the matrix P (written over Z_b), and Theta1_b <- (1 - gamma lambda1) Theta1_b - gamma s P_b^T X~ (the
 /// decay folded into GEMM's beta). Blocks run in parallel on ``Parallel/threadCount`` threads; results do not depend
 /// on the thread count. Scratch buffers are allocated once; fresh Gaussian inputs use a ziggurat sampler.
+/// With ``threading`` set to ``Threading/callerOnly`` the blocks run one after another on the calling thread and the
+/// step never touches OpenBLAS's process-wide thread count, so many SGDs can run concurrently, one per thread (same
+/// results, bit for bit).
 public struct ParticleSGD: Sendable {
+    /// Where the particle blocks of a step run. Both give bit-identical results (the blocks are fixed).
+    public enum Threading: Sendable, Equatable {
+        /// On up to ``Parallel/threadCount`` threads (``SpinningWorkers``), with OpenBLAS set to one thread for the
+        /// duration of each step and restored after it. That setting is process-wide and the workers serialize jobs
+        /// of different callers, so only one `.parallel` SGD should step at a time.
+        case parallel
+        /// All blocks on the calling thread, in order; OpenBLAS's thread count is left alone (the caller should set it
+        /// to 1, as ``TeacherStudentSweep/runAll(seed:threads:progress:)`` does). For running many SGDs
+        /// concurrently, each single-threaded.
+        case callerOnly
+    }
+    /// Where the particle blocks run (default ``Threading/parallel``).
+    public var threading: Threading = .parallel
     /// Output weights (working copy).
     var theta2: [Double]
     /// Input weights, row-major m x D (working copy).
@@ -166,9 +182,25 @@ public struct ParticleSGD: Sendable {
         }
     }
 
-    /// The fused step on the first `rows` rows of the workspace batch.
+    /// One step on a batch the caller guarantees to be finite: `rows` x d inputs (leading dimension d) and `rows`
+    /// targets, read in place (no copy, no checks) when the network has no input bias. Same arithmetic as
+    /// ``step(inputs:targets:)``. For ``TeacherStudentSweep``, whose students share each step's batch.
     @discardableResult
-    mutating func kernelStep(rows n: Int) throws -> Double {
+    mutating func step(unchecked x: UnsafePointer<Double>, targets y: UnsafePointer<Double>, rows n: Int) throws -> Double {
+        ensureWorkspace(rows: n)
+        guard !template.hasInputBias else {
+            let ws = workspace
+            ws.loadRaw(rows: n, from: x, bias: true)
+            ws.y.update(from: y, count: n)
+            return try kernelStep(rows: n)
+        }
+        return try kernelStep(rows: n, inputs: x, targets: y)
+    }
+
+    /// The fused step on the first `rows` rows of the workspace batch, or on x~ = `inputs` (rows x D) and `targets`
+    /// when given.
+    @discardableResult
+    mutating func kernelStep(rows n: Int, inputs: UnsafePointer<Double>? = nil, targets: UnsafePointer<Double>? = nil) throws -> Double {
         let ws = workspace
         let m = template.width, dd = template.featureDimension
         let act = template.activation, isReLU = act == .relu
@@ -177,10 +209,14 @@ public struct ParticleSGD: Sendable {
         let decay2 = 1 - gamma * penalty.theta2, decay1 = 1 - gamma * penalty.theta1
         let inputScale = convention == .sumForInputWeights ? Double(n) : 1
         let blocking = ParticleBlocking(rows: n, width: m, featureDimension: dd)
-        nonisolated(unsafe) let x = ws.x, z = ws.z, h = ws.h, g = ws.g, slopes = ws.slopes, hpart = ws.hpart, grad2 = ws.grad2
+        nonisolated(unsafe) let x: UnsafePointer<Double> = inputs ?? UnsafePointer(ws.x)
+        let yv: UnsafePointer<Double> = targets ?? UnsafePointer(ws.y)
+        nonisolated(unsafe) let z = ws.z, h = ws.h, g = ws.g, slopes = ws.slopes, hpart = ws.hpart, grad2 = ws.grad2
         // Our threads run the blocks; OpenBLAS computes each block on the calling thread (never both at once, and the
         // arithmetic of a block does not depend on the thread count).
-        let blasThreads = openblas_get_num_threads()
+        // With `.callerOnly` the caller owns OpenBLAS's thread count and the blocks run inline.
+        let inline = threading == .callerOnly
+        let blasThreads = inline ? 1 : openblas_get_num_threads()
         if blasThreads != 1 { openblas_set_num_threads(1) }
         defer { if blasThreads != 1 { openblas_set_num_threads(blasThreads) } }
         var risk = 0.0
@@ -189,7 +225,7 @@ public struct ParticleSGD: Sendable {
                 nonisolated(unsafe) let t1 = t1p.baseAddress!, t2 = t2p.baseAddress!
                 // Phase A, block b of particles J_b: Z[:, J_b] = X~ Theta1[J_b]^T; Z <- sigma(Z) (slopes aside);
                 // hpart_b(i) = sum_{j in J_b} theta2_j sigma(z_ij).
-                blocking.run { b in
+                blocking.run(inline: inline) { b in
                     let r = blocking.range(b)
                     let j0 = r.lowerBound, mb = r.count
                     let hp = hpart + b * n
@@ -228,7 +264,7 @@ public struct ParticleSGD: Sendable {
                     var s = 0.0
                     for b in 0..<blocking.blocks { s += hpart[b * n + i] }
                     h[i] = s * invM
-                    let e = h[i] - ws.y[i]
+                    let e = h[i] - yv[i]
                     risk += e * e
                     g[i] = e * invN
                 }
@@ -236,7 +272,7 @@ public struct ParticleSGD: Sendable {
                 guard risk.isFinite else { return }
                 // Phase B, block b: grad2_j = sum_i g_i sigma(z_ij); Z[:, J_b] <- P, P_ij = g_i theta2_j sigma'(z_ij);
                 // Theta1[J_b] <- decay1 Theta1[J_b] - gamma s P[:, J_b]^T X~; theta2_j <- decay2 theta2_j - gamma grad2_j.
-                blocking.run { b in
+                blocking.run(inline: inline) { b in
                     let r = blocking.range(b)
                     let j0 = r.lowerBound, mb = r.count
                     if mb == 0 { return }
@@ -308,8 +344,13 @@ struct ParticleBlocking {
         blocks = Swift.max(1, (m + perBlock - 1) / perBlock)
     }
     func range(_ b: Int) -> Range<Int> { Swift.min(width, b * perBlock)..<Swift.min(width, (b + 1) * perBlock) }
-    func run(_ body: @Sendable (Int) -> Void) {
-        SpinningWorkers.shared.run(blocks, body)
+    /// Run every block: on ``SpinningWorkers``, or in order on the calling thread when `inline`.
+    func run(inline: Bool = false, _ body: @Sendable (Int) -> Void) {
+        if inline {
+            for b in 0..<blocks { body(b) }
+        } else {
+            SpinningWorkers.shared.run(blocks, body)
+        }
     }
 }
 

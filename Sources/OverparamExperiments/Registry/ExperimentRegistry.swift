@@ -37,7 +37,11 @@ public struct ExperimentRegistry: Sendable {
         AnyExperiment(GaussianProcessLimitExperiment()),
         AnyExperiment(LinearRegionsExperiment()),
         AnyExperiment(HatFunctionExperiment()),
+        AnyExperiment(ImplicitBiasBoundariesExperiment()),
+        AnyExperiment(ImplicitBiasTestErrorExperiment()),
+        AnyExperiment(ImplicitBiasRKHSLimitExperiment()),
         AnyExperiment(TeacherTwoDimensionalExperiment()),
+        AnyExperiment(SuccessRateExperiment()),
         AnyExperiment(SigmoidTeacherExperiment()),
         AnyExperiment(MeanFieldOptimalityExperiment()),
     ])
