@@ -333,11 +333,13 @@ struct ParticleBlocking {
     let width: Int
     let blocks: Int
     let perBlock: Int
-    init(rows n: Int, width m: Int, featureDimension dd: Int) {
+    /// `entryCost`: the element-wise work per entry of Z in multiply-add units; blocks hold at least 2^`minimumWorkLog2`
+    /// units of n m (D + entryCost) (SGD: 16 and 22; ``SmoothedMarginAscent``: 8 and 20).
+    init(rows n: Int, width m: Int, featureDimension dd: Int, entryCost: Int = 16, minimumWorkLog2: Int = 22) {
         width = m
-        let work = n * m * (dd + 16)
+        let work = n * m * (dd + entryCost)
         // A power of two, so the blocks split evenly over 2, 4, ... threads.
-        let cap = Swift.max(1, Swift.min(16, Swift.min(work >> 22, m / 8)))
+        let cap = Swift.max(1, Swift.min(16, Swift.min(work >> minimumWorkLog2, m / 8)))
         var b = 1
         while b * 2 <= cap { b *= 2 }
         perBlock = ((m + b - 1) / b + 7) / 8 * 8

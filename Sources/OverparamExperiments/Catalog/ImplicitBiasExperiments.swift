@@ -176,7 +176,7 @@ public struct ImplicitBiasBoundariesExperiment: Experiment {
     public func configuration(_ p: Preset) -> Config {
         Config(trainingSets: 4, samples: p == .quick ? 50 : 100, width: 1000, iterations: p == .quick ? 20_000 : 100_000, outputIterations: p == .quick ? 200_000 : 300_000, stepSize: 0.5,
                radialLaw: ClusterClassificationData.RadialLaw.uniformOnDisk.rawValue, gridDirections: 2000, plotResolution: p == .quick ? 101 : 161,
-               plotHalfWidth: 0.7, bothRatioThreshold: p == .quick ? 0.6 : 0.9, outputRatioThreshold: p == .quick ? 0.7 : 0.7)
+               plotHalfWidth: 0.7, bothRatioThreshold: p == .quick ? 0.6 : 0.85, outputRatioThreshold: p == .quick ? 0.7 : 0.8)
     }
     public func runs(_ c: Config) -> [RunKey] { (0..<c.trainingSets).map { RunKey("set", seed: $0) } }
 
@@ -298,6 +298,7 @@ public struct ImplicitBiasBoundariesExperiment: Experiment {
                                 .line(x: okeep.map { ot[$0] }, y: okeep.map { Swift.max(0, g2[$0] / kh) }, label: "output layer: gamma_2 / k-hat SVM margin", color: 2, markers: false)])))
         }
         a.notes.append("Margins follow SEED-NOTES sec. 2: gamma_2 = min y f / (||a|| / sqrt m) (features (1/sqrt m)(w.x)_+) and gamma_1 = min y f / ((1/m) sum |a_j| |w_j|). The network's first layer is Gaussian (the authors' randn), so its random-feature kernel k-hat approximates D = 3 times the sphere kernel: the k-hat SVM margin is close to sqrt(3) times the sphere-kernel SVM margin (table), exactly so only as m -> infinity.")
+        a.notes.append("Thresholds of the ratio claims were set from pilot runs (global seed 0) with slack for the few-% step-to-step oscillation of the min margin: smallest ratios over the 4 sets were gamma_1 / F1 = 0.71 and gamma_2 / k-hat = 0.85 in the quick preset (thresholds 0.6, 0.7) and 0.92 and 0.91 in the full preset (thresholds 0.85, 0.8).")
         a.notes.append("F1 references: the LP over a Fibonacci grid of \(c.gridDirections) directions of S^2 plus the 2 m directions of the two networks' neurons (a grid without them only bounds the F1 max margin from below, and would not bound gamma_1: column 'F1 grid only'). Data: radial law \(c.radialLaw) (seed 003 sec. 5.5 states uniform disks; the authors' code draws R = Delta * rand).")
         return a
     }
@@ -543,16 +544,23 @@ public struct ImplicitBiasRKHSLimitExperiment: Experiment {
             let i = it.indices.min { abs(Foundation.log(it[$0] / (end / 10))) < abs(Foundation.log(it[$1] / (end / 10))) } ?? 0
             return v[i]
         }
+        /// Mean of the values recorded in (T/10, T] (lastDecade) or (T/100, T/10].
+        func decadeMean(_ r: RunRecord, _ itKey: String, _ k: String, lastDecade: Bool) -> Double {
+            guard let it = r.output.series[itKey], let v = r.output.series[k], let end = it.last else { return .nan }
+            let hi = lastDecade ? end : end / 10, lo = hi / 10
+            let sel = it.indices.filter { it[$0] > lo && it[$0] <= hi }.map { v[$0] }
+            return sel.isEmpty ? .nan : sel.reduce(0, +) / Double(sel.count)
+        }
         let cosEnd = rs.map { last($0, "output_cosine") }
         a.claims.append(Claim("Output layer: the direction of a converges to the k-hat SVM direction (Theorem 4 at this width): cos(a_T, a*) at T = \(c.outputIterations) steps, every set",
                               measured: cosEnd.min() ?? .nan, expected: ">= \(sig(c.cosineThreshold, 3)) (smallest of \(cosEnd.count))",
                               tolerance: "threshold below a pilot run at this horizon; convergence in direction is slow (O(1/log t) in the theory)",
                               passed: (cosEnd.min() ?? 0) >= c.cosineThreshold))
         let rises = rs.map { last($0, "output_cosine") - decadeBefore($0, "output_iteration", "output_cosine") }
-        let bothRises = rs.map { last($0, "both_ratio") - decadeBefore($0, "both_iteration", "both_ratio") }
-        a.claims.append(Claim("The alignment still increases over the last decade of steps: cos(a_T, a*) - cos(a_{T/10}, a*) (output layer) and gamma_1 / F1 margin at T minus at T/10 (both layers), every set",
+        let bothRises = rs.map { decadeMean($0, "both_iteration", "both_ratio", lastDecade: true) - decadeMean($0, "both_iteration", "both_ratio", lastDecade: false) }
+        a.claims.append(Claim("The alignment still increases with t: cos(a_T, a*) - cos(a_{T/10}, a*) (output layer), and the mean of gamma_1 / F1 margin over the records of (T/10, T] minus its mean over (T/100, T/10] (both layers), every set",
                               measured: (rises + bothRises).min() ?? .nan, expected: "> 0 (smallest of \(rises.count + bothRises.count))",
-                              tolerance: "deterministic; the max-margin direction is approached monotonically in the limit (normalized GD on an exponentially-tailed loss)",
+                              tolerance: "deterministic. The cosine is smooth in t; the min margin of the both-layers network oscillates by a few % between steps (a non-smooth minimum under finite steps; the monotone quantity of the theory is the smoothed margin of the gradient flow), so its trend is compared by decade averages",
                               passed: ((rises + bothRises).min() ?? 0) > 0))
         var bound = Double.infinity
         for r in rs {
@@ -599,6 +607,7 @@ public struct ImplicitBiasRKHSLimitExperiment: Experiment {
             Figure(title: "Normalized margin / max margin", x: Axis("step", scale: .log), y: Axis("ratio", range: 0...1.05), layers: marginLayers)))
         a.figures.append(NamedFigure("cosines", "Alignment with the max-margin solutions along training: parameter cosine with the k-hat SVM direction and function cosines over the grid E of [-1/2, 1/2]^2.",
             Figure(title: "Cosine similarity with the max-margin predictors", x: Axis("step", scale: .log), y: Axis("cosine", range: -0.2...1.02), layers: cosineLayers)))
+        a.notes.append("Thresholds were set from pilot runs (global seed 0): smallest over the sets of cos(a_T, a*) = 0.999995 (quick) and 0.999996 (full), cos_E(f_T, sphere SVM) = 0.991 and 0.993 (the m = 1000 limits 0.993-0.998), gamma_1 / F1 = 0.90 and 0.95; thresholds 0.999, 0.98, 0.85 (quick) / 0.9 (full).")
         a.notes.append("cos_E(f, g) = sum_z f(z) g(z) / sqrt(sum f^2 sum g^2) over E = 41 x 41 grid of [-1/2, 1/2]^2 (scale-free, so no normalization is needed). The F1 LP's solution need not be unique, so its cosine is reported, not claimed.")
         return a
     }
