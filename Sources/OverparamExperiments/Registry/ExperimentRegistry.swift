@@ -44,6 +44,8 @@ public struct ExperimentRegistry: Sendable {
         AnyExperiment(SuccessRateExperiment()),
         AnyExperiment(SigmoidTeacherExperiment()),
         AnyExperiment(MeanFieldOptimalityExperiment()),
+        AnyExperiment(FeaturePruningExperiment()),
+        AnyExperiment(FeatureDiscretizationExperiment()),
     ])
 
     public var ids: [String] { experiments.map { $0.id } }
