@@ -29,6 +29,8 @@ public struct DiscretizationVariance: Sendable {
     /// sigma^2 = (1/M) sum_j mean_x ||U_j h_j(x) - f_rho(x)||^2.
     public let perNeuronVariance: Double
 
+    /// The wide network's features H (n x M) at the evaluation points and its mean-field output weights U (M x k).
+    /// Throws on empty or non-finite input or when U does not have one row per column of H.
     public init(features h: Matrix, outputWeights u: Matrix) throws {
         try Check.data(h, "features")
         try Check.data(u, "outputWeights")

@@ -22,6 +22,19 @@ enum Check {
         try finite(a, name)
     }
 
+    /// A finite weight matrix with at least one row and one column, and its finite bias of `biasCount` entries (nil:
+    /// zeros), which is returned. `biasMeaning` says what the entries are indexed by.
+    static func layer(_ w: Matrix, _ name: String, bias: [Double]?, biasCount: Int, biasMeaning: String) throws -> [Double] {
+        guard w.rows >= 1, w.cols >= 1 else {
+            throw OverparamError.invalidArgument(name: name, problem: "needs at least one row and one column, got \(w.rows)x\(w.cols)")
+        }
+        let b = bias ?? [Double](repeating: 0, count: biasCount)
+        guard b.count == biasCount else { throw OverparamError.shapeMismatch("bias has \(b.count) entries, expected \(biasCount) (\(biasMeaning))") }
+        try finite(w, name)
+        try finite(b, "bias")
+        return b
+    }
+
     static func atLeast(_ value: Int, _ minimum: Int, _ name: String) throws {
         guard value >= minimum else { throw OverparamError.invalidArgument(name: name, problem: "must be >= \(minimum), got \(value)") }
     }

@@ -24,15 +24,8 @@ public struct FeatureSet: Sendable, Equatable {
     /// Features from their weights; `bias` nil means b = 0. Throws on m = 0, d = 0, a bias of the wrong length or
     /// non-finite weights.
     public init(theta: Matrix, bias: [Double]? = nil, activation: Activation = .tanh) throws {
-        guard theta.rows >= 1, theta.cols >= 1 else {
-            throw OverparamError.invalidArgument(name: "theta", problem: "needs m >= 1 rows and d >= 1 columns, got \(theta.rows)x\(theta.cols)")
-        }
-        let b = bias ?? [Double](repeating: 0, count: theta.rows)
-        guard b.count == theta.rows else { throw OverparamError.shapeMismatch("bias has \(b.count) entries but theta has \(theta.rows) rows (one per feature)") }
-        try Check.finite(theta, "theta")
-        try Check.finite(b, "bias")
+        self.bias = try Check.layer(theta, "theta", bias: bias, biasCount: theta.rows, biasMeaning: "one per feature, the rows of theta")
         self.theta = theta
-        self.bias = b
         self.activation = activation
     }
 

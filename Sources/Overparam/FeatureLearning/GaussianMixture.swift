@@ -83,9 +83,9 @@ public struct GaussianMixture: Sendable {
         let n = x.rows, d = dimension, k = componentCount
         var out = Matrix(rows: n, cols: k)
         let constant = Double(d) * Foundation.log(2 * Double.pi)
+        var r = Matrix(uninitializedRows: n, cols: d)
         for c in 0..<k {
-            var r = x
-            r.addRowVector(means.row(c), scaledBy: -1)
+            Self.center(x, means.row(c), into: &r)
             if n > 0 {
                 r.storage.withUnsafeMutableBufferPointer { rp in
                     lowerFactors[c].storage.withUnsafeBufferPointer { lp in
@@ -196,18 +196,28 @@ public struct GaussianMixture: Sendable {
         var mu = Matrix.product(r, .transposed, x, .none)
         for c in 0..<k { for l in 0..<d { mu[c, l] /= counts[c] } }
         var covariances = [Matrix]()
+        var w = Matrix(uninitializedRows: n, cols: d)
         for c in 0..<k {
-            var w = x
-            w.addRowVector(mu.row(c), scaledBy: -1)
-            for i in 0..<n {
-                let s = r.storage[i * k + c].squareRoot()
-                for l in 0..<d { w.storage[i * d + l] *= s }
-            }
+            center(x, mu.row(c), rowScales: (0..<n).map { r.storage[$0 * k + c].squareRoot() }, into: &w)
             var s = Matrix.product(w, .transposed, w, .none, alpha: 1 / counts[c]).symmetricPart
             s.addToDiagonal(floor)
             covariances.append(s)
         }
         return try GaussianMixture(weights: counts.map { $0 / total }, means: mu, covariances: covariances)
+    }
+
+    /// out_i = s_i (x_i - mean) for every row (s_i = 1 without `rowScales`), into a reused n x d buffer (one pass, no
+    /// fresh n x d allocation per component).
+    static func center(_ x: Matrix, _ mean: [Double], rowScales: [Double]? = nil, into out: inout Matrix) {
+        let n = x.rows, d = x.cols
+        x.storage.withUnsafeBufferPointer { xp in
+            out.storage.withUnsafeMutableBufferPointer { op in
+                for i in 0..<n {
+                    let s = rowScales?[i] ?? 1
+                    for l in 0..<d { op[i * d + l] = s * (xp[i * d + l] - mean[l]) }
+                }
+            }
+        }
     }
 
     /// k-means++ seeding (stream 1 of `seed`) and Lloyd iterations; squared distances ||x||^2 - 2 x.c + ||c||^2 by dgemm.

@@ -24,13 +24,33 @@ public enum NeuronSampling {
         let mean = h.columnSums.map { $0 / Double(n) }
         var sq = [Double](repeating: 0, count: m)
         for i in 0..<n { for j in 0..<m { let e = h.storage[i * m + j] - mean[j]; sq[j] += e * e } }
+        return try normalizedImportance(standardDeviations: sq.map { ($0 / Double(n)).squareRoot() }, outputWeights: u)
+    }
+
+    /// p_j proportional to ||u_j|| s_j.
+    static func normalizedImportance(standardDeviations sd: [Double], outputWeights u: Matrix) throws -> [Double] {
         let norms = DiscretizationVariance.outputWeightNorms(u)
-        let raw = (0..<m).map { norms[$0] * (sq[$0] / Double(n)).squareRoot() }
+        let raw = (0..<sd.count).map { norms[$0] * sd[$0] }
         let total = raw.reduce(0, +)
         guard total > 0, total.isFinite else {
             throw OverparamError.invalidArgument(name: "outputWeights", problem: "every neuron has ||u_j|| std h_j = 0; importance weights are undefined")
         }
         return raw.map { $0 / total }
+    }
+
+    /// The population std of every feature over the rows of x, from blocks of 4096 rows (memory O(4096 m), so a wide
+    /// net's features over a whole data set are never held at once): sums of h - K and (h - K)^2 with the shift K_j the
+    /// feature's value at the first input (no cancellation when the std is small against the mean).
+    static func featureStandardDeviations(_ fs: FeatureSet, data x: Matrix) throws -> [Double] {
+        try Check.data(x, "data")
+        let m = fs.count, n = x.rows
+        var shift = [Double](), s1 = [Double](repeating: 0, count: m), s2 = s1
+        for start in stride(from: 0, to: n, by: 4096) {
+            let h = try fs.features(x.rows(at: Array(start..<Swift.min(n, start + 4096))))
+            if shift.isEmpty { shift = h.row(0) }
+            for i in 0..<h.rows { for j in 0..<m { let e = h.storage[i * m + j] - shift[j]; s1[j] += e; s2[j] += e * e } }
+        }
+        return (0..<m).map { j in let mean = s1[j] / Double(n); return Swift.max(0, s2[j] / Double(n) - mean * mean).squareRoot() }
     }
 
     /// p_j = 1 / m.
@@ -50,7 +70,7 @@ public enum NeuronSampling {
     }
 
     /// Keep k neurons of a wide network (seed 000 fig. 11: m = 10^4 trained with weight decay 1e-3, k = 10): p by
-    /// `rule` (importance weights from the features of `data`), k draws with replacement (``sample(count:probabilities:seed:)``).
+    /// `rule` (importance weights from the features of `data`, accumulated over blocks of rows), k draws with replacement (``sample(count:probabilities:seed:)``).
     /// Returns the sub-``FeatureSet`` (duplicates kept, in draw order) and the drawn indices (to slice U, e.g. as the
     /// starting point of the refit).
     public static func prune(features: FeatureSet, outputLayer: OutputLayer, data x: Matrix, keep k: Int, rule: Rule,
@@ -61,7 +81,7 @@ public enum NeuronSampling {
         let p: [Double]
         switch rule {
         case .uniform: p = try uniformWeights(count: features.count)
-        case .importance: p = try importanceWeights(features: try features.features(x), outputWeights: outputLayer.weights)
+        case .importance: p = try normalizedImportance(standardDeviations: try featureStandardDeviations(features, data: x), outputWeights: outputLayer.weights)
         }
         let idx = try sample(count: k, probabilities: p, seed: seed)
         return (try features.subset(idx), idx)

@@ -16,15 +16,8 @@ public struct OutputLayer: Sendable, Equatable {
 
     /// An output layer from its weights; `bias` nil means c = 0.
     public init(weights: Matrix, bias: [Double]? = nil) throws {
-        guard weights.rows >= 1, weights.cols >= 1 else {
-            throw OverparamError.invalidArgument(name: "weights", problem: "need m >= 1 rows and k >= 1 columns, got \(weights.rows)x\(weights.cols)")
-        }
-        let c = bias ?? [Double](repeating: 0, count: weights.cols)
-        guard c.count == weights.cols else { throw OverparamError.shapeMismatch("bias has \(c.count) entries but the weights have k = \(weights.cols) columns") }
-        try Check.finite(weights, "weights")
-        try Check.finite(c, "bias")
+        self.bias = try Check.layer(weights, "weights", bias: bias, biasCount: weights.cols, biasMeaning: "one per output, the columns of the weights")
         self.weights = weights
-        self.bias = c
     }
 
     /// U = 0, c = 0.

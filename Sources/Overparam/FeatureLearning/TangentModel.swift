@@ -35,15 +35,12 @@ public struct TangentModel: Predictor, Equatable {
     /// A model from its coefficients (m (d + 2) x k, phi's order) and bias (k).
     public init(featureSet: FeatureSet, coefficients: Matrix, bias: [Double]) throws {
         let p = featureSet.count * (featureSet.inputDimension + 2)
-        guard coefficients.rows == p, coefficients.cols >= 1 else {
-            throw OverparamError.shapeMismatch("coefficients are \(coefficients.rows)x\(coefficients.cols), expected m (d + 2) = \(p) rows and k >= 1 columns")
+        guard coefficients.rows == p else {
+            throw OverparamError.shapeMismatch("coefficients have \(coefficients.rows) rows, expected m (d + 2) = \(p)")
         }
-        guard bias.count == coefficients.cols else { throw OverparamError.shapeMismatch("bias has \(bias.count) entries, expected k = \(coefficients.cols)") }
-        try Check.finite(coefficients, "coefficients")
-        try Check.finite(bias, "bias")
+        self.bias = try Check.layer(coefficients, "coefficients", bias: bias, biasCount: coefficients.cols, biasMeaning: "one per output")
         self.featureSet = featureSet
         self.coefficients = coefficients
-        self.bias = bias
     }
 
     /// k.
@@ -206,6 +203,7 @@ public struct TangentModel: Predictor, Equatable {
 /// The tangent model fitted by kernel ridge in the dual (``TangentModel/kernelRidge(featureSet:inputs:targets:penalty:)``):
 /// f(x) = K(x, X) alpha + beta with K the tangent kernel and X the training inputs.
 public struct TangentKernelRidge: Predictor {
+    /// The frozen features (theta, b, h).
     public let featureSet: FeatureSet
     /// X (n x d).
     public let trainInputs: Matrix
@@ -214,6 +212,7 @@ public struct TangentKernelRidge: Predictor {
     /// beta (k).
     public let bias: [Double]
 
+    /// k.
     public var outputCount: Int { dualCoefficients.cols }
 
     /// f(x) = K(x, X) alpha + 1 beta^T.

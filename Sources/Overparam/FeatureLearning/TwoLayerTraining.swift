@@ -42,9 +42,13 @@ public struct TwoLayerTraining: Sendable {
     public var weightDecay: Double
     /// The optimizer (its state starts fresh for every net).
     public var optimizer: Adam
+    /// Passes over the training set (each floor(n / B) steps).
     public var epochs: Int
+    /// B, the minibatch size (128 in seed 000's figs. 8-11).
     public var batchSize: Int
 
+    /// Settings; the defaults are tanh, standard parameterization with C_W = 1, zero-initialized biases, no weight
+    /// decay, Adam 1e-3, 10 epochs of batch 128.
     public init(width: Int, activation: Activation = .tanh, parameterization: Parameterization = .standard, weightVariance: Double = 1,
                 biasVariance: Double = 0, readoutWeightVariance: Double? = nil, weightDecay: Double = 0,
                 optimizer: Adam = Adam(learningRate: 1e-3), epochs: Int = 10, batchSize: Int = 128) {

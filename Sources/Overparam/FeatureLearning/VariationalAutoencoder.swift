@@ -30,6 +30,7 @@ public struct VariationalAutoencoder: Sendable {
     public private(set) var decoderLogVariance: [Double]
     /// The standardization x~ = (x - inputMean) / inputScale (0 and 1 until the first training).
     public private(set) var inputMean: [Double]
+    /// The per-coordinate scale of the standardization (population std of the training samples; 1 if constant).
     public private(set) var inputScale: [Double]
     /// Whether the standardization has been fixed by a first training call.
     public private(set) var isStandardized = false
@@ -134,8 +135,7 @@ public struct VariationalAutoencoder: Sendable {
         let invN = 1 / Double(n)
         let encoded = try vae.encoder.forward(xs)
         let (mu, lv) = Self.split(encoded.outputs, l)
-        var z = mu
-        for i in 0..<(n * l) { z.storage[i] += Foundation.exp(0.5 * lv.storage[i]) * eps.storage[i] }
+        let z = Self.reparameterize(mu, lv, eps)
         let decoded = try vae.decoder.forward(z)
         let mean = decoded.outputs
         let s = vae.decoderLogVariance
@@ -169,6 +169,13 @@ public struct VariationalAutoencoder: Sendable {
         return (value * invN, gradient)
     }
 
+    /// z = mu + exp(log sigma^2 / 2) .* eps.
+    static func reparameterize(_ mu: Matrix, _ logVariance: Matrix, _ eps: Matrix) -> Matrix {
+        var z = mu
+        for i in 0..<z.count { z.storage[i] += Foundation.exp(0.5 * logVariance.storage[i]) * eps.storage[i] }
+        return z
+    }
+
     static func split(_ out: Matrix, _ l: Int) -> (mu: Matrix, logVariance: Matrix) {
         (out.columns(Array(0..<l)), out.columns(Array(l..<(2 * l))))
     }
@@ -195,8 +202,7 @@ public struct VariationalAutoencoder: Sendable {
         let (mu, lv) = Self.split(try encoder(xs), latentDimension)
         var rng = Xoshiro256StarStar(seed: seed, stream: 0)
         let eps = Matrix.randomNormal(rows: x.rows, cols: latentDimension, using: &rng)
-        var z = mu
-        for i in 0..<z.count { z.storage[i] += Foundation.exp(0.5 * lv.storage[i]) * eps.storage[i] }
+        let z = Self.reparameterize(mu, lv, eps)
         let rec = try decoderLogLikelihood(xs, latent: z)
         let l = latentDimension, jac = logJacobian
         return (0..<x.rows).map { i in
@@ -222,8 +228,7 @@ public struct VariationalAutoencoder: Sendable {
         for s in 0..<k {
             var rng = Xoshiro256StarStar(seed: seed, stream: UInt64(s + 1))
             let eps = Matrix.randomNormal(rows: n, cols: l, using: &rng)
-            var z = mu
-            for i in 0..<z.count { z.storage[i] += Foundation.exp(0.5 * lv.storage[i]) * eps.storage[i] }
+            let z = Self.reparameterize(mu, lv, eps)
             let rec = try decoderLogLikelihood(xs, latent: z)
             for i in 0..<n {
                 var prior = 0.0, posterior = 0.0
