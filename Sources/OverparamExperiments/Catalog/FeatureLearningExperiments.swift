@@ -10,6 +10,14 @@ enum FeatureLearningSupport {
         let tx = InputNormalization.standardize.apply(test.inputs, reference: train.inputs)
         return (x, train.labels, tx, test.labels, train.classCount)
     }
+
+    /// The wide network of fig. 11 and eq. 24: d -> m -> classes, tanh, standard parameterization with biases, Adam,
+    /// weight decay on both layers' weights.
+    static func trainWide(_ d: (x: Matrix, labels: [Int], tx: Matrix, tlabels: [Int], classes: Int), width: Int, weightDecay: Double,
+                          learningRate: Double, epochs: Int, batchSize: Int, seed: UInt64) throws -> TrainedTwoLayerNetwork {
+        try TwoLayerTraining(width: width, weightDecay: weightDecay, optimizer: Adam(learningRate: learningRate), epochs: epochs, batchSize: batchSize)
+            .trainClassifier(inputs: d.x, labels: d.labels, classCount: d.classes, seed: seed)
+    }
 }
 
 /// `features.pruning` (seed 000 sec. VI, fig. 11; SEED-NOTES sec. 3): a wide two-layer tanh network trained with
@@ -38,9 +46,8 @@ public struct FeaturePruningExperiment: Experiment {
 
     public func run(_ key: RunKey, config c: Config, seed: UInt64) throws -> RunOutput {
         let d = try FeatureLearningSupport.images(c.images, maxTrain: c.maxTrain, maxTest: c.maxTest)
-        let training = TwoLayerTraining(width: c.width, weightDecay: c.weightDecay, optimizer: Adam(learningRate: c.learningRate),
-                                        epochs: c.epochs, batchSize: c.batchSize)
-        let wide = try training.trainClassifier(inputs: d.x, labels: d.labels, classCount: d.classes, seed: seed)
+        let wide = try FeatureLearningSupport.trainWide(d, width: c.width, weightDecay: c.weightDecay, learningRate: c.learningRate,
+                                                        epochs: c.epochs, batchSize: c.batchSize, seed: seed)
         let h = try wide.features.features(d.x)
         var metrics: [String: Double] = ["wide_train_loss": try wide.output.crossEntropy(features: h, labels: d.labels),
                                          "wide_test_accuracy": try wide.output.accuracy(features: try wide.features.features(d.tx), labels: d.tlabels)]
@@ -125,9 +132,8 @@ public struct FeatureDiscretizationExperiment: Experiment {
 
     public func run(_ key: RunKey, config c: Config, seed: UInt64) throws -> RunOutput {
         let d = try FeatureLearningSupport.images(c.images, maxTrain: c.maxTrain, maxTest: c.maxTest)
-        let training = TwoLayerTraining(width: c.width, weightDecay: c.weightDecay, optimizer: Adam(learningRate: c.learningRate),
-                                        epochs: c.epochs, batchSize: c.batchSize)
-        let wide = try training.trainClassifier(inputs: d.x, labels: d.labels, classCount: d.classes, seed: seed)
+        let wide = try FeatureLearningSupport.trainWide(d, width: c.width, weightDecay: c.weightDecay, learningRate: c.learningRate,
+                                                        epochs: c.epochs, batchSize: c.batchSize, seed: seed)
         // Mean-field form f_rho = (1/M) sum_j U_j h_j: U_j = M u_j for the network's f = sum_j u_j h_j + c (c cancels).
         var u = wide.output.weights
         for i in 0..<u.count { u.storage[i] *= Double(c.width) }
