@@ -28,4 +28,36 @@ struct FeatureLearningExperimentTests {
         #expect(a.tables.first?.rows.count == 3)
         #expect(a.figures.first.map { $0.figure.layers.count } == 2)
     }
+
+    @Test("features.weights at a tiny size: the 4-row weight montage and the held-out likelihood table")
+    func weights() throws {
+        let e = FeatureWeightsExperiment()
+        var c = e.configuration(.quick)
+        c.poolNets = 3; c.poolHeldOut = 1; c.poolWidth = 16; c.poolEpochs = 2; c.autoencoderEpochs = 3; c.mixtureComponents = [1]; c.shown = 4
+        c.maxTrain = 300; c.maxTest = 100
+        let a = try InitializationExperimentTests.analyze(e, c)
+        #expect(a.claims.isEmpty && a.tables.first?.rows.count == 3)
+        guard case let .heatmap(img)? = a.figures.first?.figure.layers.first else { Issue.record("no montage"); return }
+        #expect(img.rows == 4 * 9 - 1 && img.cols == 4 * 9 - 1)
+        #expect(img.storage.allSatisfy { $0.isFinite && abs($0) <= 1 })
+    }
+
+    @Test("features.repopulation and features.tangent-space at a tiny size produce their claims and tables")
+    func repopulationAndTangent() throws {
+        let r = FeatureRepopulationExperiment()
+        var c = r.configuration(.quick)
+        c.poolNets = 3; c.poolHeldOut = 1; c.poolWidth = 16; c.poolEpochs = 2; c.autoencoderEpochs = 3; c.mixtureComponents = [1]
+        c.widths = [5, 20]; c.outputEpochs = 3; c.repetitions = 2; c.maxTrain = 300; c.maxTest = 100
+        let a = try InitializationExperimentTests.analyze(r, c)
+        #expect(a.claims.count == 2 && a.claims.allSatisfy { !$0.measured.isNaN })
+        #expect(a.tables.first?.rows.count == 4)
+        let t = FeatureTangentSpaceExperiment()
+        var ct = t.configuration(.quick)
+        ct.poolNets = 3; ct.poolHeldOut = 1; ct.poolWidth = 16; ct.poolEpochs = 2; ct.autoencoderEpochs = 3; ct.mixtureComponents = [1]
+        ct.width = 20; ct.repetitions = 2; ct.maxTrain = 300; ct.maxTest = 100
+        let b = try InitializationExperimentTests.analyze(t, ct)
+        #expect(b.claims.count == 3 && b.tables.first?.rows.count == 2)
+        // 300 images, m (d + 2) = 1320 tangent coefficients per class: the ridge solution with penalty 1e-6 interpolates.
+        #expect(b.claims[0].passed && b.claims[1].passed, "train errors \(b.claims[0].measured), \(b.claims[1].measured)")
+    }
 }

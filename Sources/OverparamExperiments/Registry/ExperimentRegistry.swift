@@ -46,6 +46,9 @@ public struct ExperimentRegistry: Sendable {
         AnyExperiment(MeanFieldOptimalityExperiment()),
         AnyExperiment(FeaturePruningExperiment()),
         AnyExperiment(FeatureDiscretizationExperiment()),
+        AnyExperiment(FeatureWeightsExperiment()),
+        AnyExperiment(FeatureRepopulationExperiment()),
+        AnyExperiment(FeatureTangentSpaceExperiment()),
     ])
 
     public var ids: [String] { experiments.map { $0.id } }
