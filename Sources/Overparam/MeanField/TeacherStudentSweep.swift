@@ -194,8 +194,8 @@ public struct TeacherStudentSweep: Sendable, Equatable {
     // MARK: Running
 
     /// Train the student of width m in repetition r (0 <= r < ``repetitions``; m need not be one of ``widths``).
-    /// `traceEvery` k > 0 also records the test risk every k steps. The step's particle blocks run on
-    /// ``Parallel/threadCount`` threads; the result is the same, bit for bit, as in
+    /// `traceEvery` k > 0 also records the test risk every k steps. Runs on the calling thread, with OpenBLAS set to
+    /// one thread for the duration (process-wide; restored at the end); the result is the same, bit for bit, as in
     /// ``runAll(seed:threads:traceEvery:progress:)``.
     public func run(width m: Int, repetition r: Int, seed: UInt64, traceEvery: Int = 0) throws -> RunResult {
         try validate()
@@ -206,57 +206,47 @@ public struct TeacherStudentSweep: Sendable, Equatable {
         guard traceEvery >= 0 else { throw OverparamError.invalidArgument(name: "traceEvery", problem: "must be >= 0, got \(traceEvery)") }
         let teacher = try teacher(repetition: r, seed: seed)
         let test = try testSet(repetition: r, seed: seed)
-        return try runGroup([m], repetition: r, seed: seed, teacher: teacher, test: test, traceEvery: traceEvery,
-                            threading: .parallel)[0]
+        let blasThreads = openblas_get_num_threads()
+        if blasThreads != 1 { openblas_set_num_threads(1) }
+        defer { if blasThreads != 1 { openblas_set_num_threads(blasThreads) } }
+        return try runGroup([m], repetition: r, seed: seed, teacher: teacher, test: test, traceEvery: traceEvery)[0]
     }
 
     /// Students of the given widths in repetition r, trained in lockstep: each step draws one batch from repetition
-    /// r's batch stream and every student takes its step on it. A student's arithmetic does not depend on the others,
-    /// so the result for width m is the same in any group (and in ``run(width:repetition:seed:traceEvery:)``).
+    /// r's batch stream and every student takes its ``ParticleSGD`` step on it, all of them stacked in one
+    /// ``StudentStack`` (two GEMMs per step for the group). A student's arithmetic does not involve the others' weights,
+    /// and with this machine's OpenBLAS the result for width m is the same, bit for bit, in any group (and in
+    /// ``run(width:repetition:seed:traceEvery:)``, a group of one); see ``StudentStack``. OpenBLAS runs with its
+    /// current thread count (``runAll(seed:threads:traceEvery:progress:)`` sets one).
     func runGroup(_ group: [Int], repetition r: Int, seed: UInt64, teacher: GaussianTeacher,
-                  test: (inputs: Matrix, targets: [Double]), traceEvery: Int, threading: ParticleSGD.Threading) throws -> [RunResult] {
-        var sgds = [ParticleSGD]()
-        var initial = [Double]()
-        for m in group {
-            let student = try initialStudent(width: m, repetition: r, seed: seed)
-            var sgd = try ParticleSGD(network: student, stepSize: stepSize, batchSize: batchSize, convention: convention,
-                                      seed: Self.runSeed(seed: seed, width: m, repetition: r))
-            sgd.threading = threading
-            sgds.append(sgd)
-            initial.append(try student.risk(test.inputs, targets: test.targets))
+                  test: (inputs: Matrix, targets: [Double]), traceEvery: Int) throws -> [RunResult] {
+        let students = try group.map { try initialStudent(width: $0, repetition: r, seed: seed) }
+        let initial = try students.map { try $0.risk(test.inputs, targets: test.targets) }
+        let stack = StudentStack(students, batchSize: batchSize, stepSize: stepSize, convention: convention)
+        /// Student i's test risk now (+infinity once diverged or when not finite).
+        func testRisk(_ i: Int) throws -> Double {
+            let risk = stack.diverged[i] ? Double.infinity : try stack.network(i).risk(test.inputs, targets: test.targets)
+            return risk.isFinite ? risk : .infinity
         }
         var traces = initial.map { traceEvery > 0 ? [RiskPoint(step: 0, testRisk: $0)] : [] }
-        var diverged = [Bool](repeating: false, count: group.count)
         var rng = Xoshiro256StarStar(seed: Self.runSeed(seed: seed, width: 0, repetition: r), stream: Self.batchStream)
         let b = batchSize
         var x = Matrix(rows: b, cols: inputDimension)
         var y = [Double](repeating: 0, count: b)
         for k in stride(from: 1, through: steps, by: 1) {
             teacher.sample(count: b, into: &x, targets: &y, using: &rng)
-            try x.storage.withUnsafeBufferPointer { xp in
-                try y.withUnsafeBufferPointer { yp in
-                    for i in sgds.indices where !diverged[i] {
-                        do {
-                            try sgds[i].step(unchecked: xp.baseAddress!, targets: yp.baseAddress!, rows: b)
-                        } catch OverparamError.diverged {
-                            diverged[i] = true
-                        }
-                    }
-                }
+            x.storage.withUnsafeBufferPointer { xp in
+                y.withUnsafeBufferPointer { yp in stack.step(inputs: xp.baseAddress!, targets: yp.baseAddress!) }
             }
             if traceEvery > 0, k % traceEvery == 0 || k == steps {
-                for i in sgds.indices {
-                    let risk = diverged[i] ? Double.infinity : try sgds[i].network.risk(test.inputs, targets: test.targets)
-                    traces[i].append(RiskPoint(step: k, testRisk: risk.isFinite ? risk : .infinity))
-                }
+                for i in group.indices { traces[i].append(RiskPoint(step: k, testRisk: try testRisk(i))) }
             }
         }
-        return try sgds.indices.map { i in
-            let risk = diverged[i] ? Double.infinity : try sgds[i].network.risk(test.inputs, targets: test.targets)
-            let finalRisk = risk.isFinite ? risk : .infinity
+        return try group.indices.map { i in
+            let finalRisk = try testRisk(i)
             return RunResult(width: group[i], repetition: r, initialTestRisk: initial[i], testRisk: finalRisk,
-                             succeeded: finalRisk < successThreshold, diverged: diverged[i] || !risk.isFinite,
-                             lastBatchRisk: sgds[i].lastBatchRisk, trace: traces[i])
+                             succeeded: finalRisk < successThreshold, diverged: finalRisk == .infinity,
+                             lastBatchRisk: stack.lastBatchRisk[i], trace: traces[i])
         }
     }
 
@@ -277,7 +267,7 @@ public struct TeacherStudentSweep: Sendable, Equatable {
     /// Every (width, repetition) run, spread over `threads` (default ``Parallel/threadCount``) threads. A task is one
     /// repetition's students, or a cost-balanced part of them when there are fewer repetitions than 2 `threads`,
     /// trained in lockstep on the repetition's shared batches (one sampled batch per step for the whole task); tasks
-    /// run concurrently, each on one thread (``ParticleSGD/Threading/callerOnly``), claimed dynamically.
+    /// run concurrently, each on one thread, claimed dynamically.
     /// Results depend only on (settings, seed): bit-identical for any thread count. OpenBLAS is set to one thread
     /// for the duration (process-wide; restored at the end), so do not run other BLAS-heavy work concurrently.
     /// `progress` is called (from the worker threads) after each run.
@@ -313,7 +303,7 @@ public struct TeacherStudentSweep: Sendable, Equatable {
                 let (r, group) = tasks[k]
                 do {
                     let results = try settings.runGroup(group, repetition: r, seed: seed, teacher: teachersC[r], test: testsC[r],
-                                                        traceEvery: traceEvery, threading: .callerOnly)
+                                                        traceEvery: traceEvery)
                     box.store(results)
                     if let progress { for result in results { progress(result) } }
                 } catch {
