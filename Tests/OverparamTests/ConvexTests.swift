@@ -225,7 +225,7 @@ struct ConvexTests {
         let reg = try MixedNormRegularizer.l12(layerWeights: [1e-3, 1e-3], readoutWeight: 1e-3)
         let obj = ConvexObjective(regularizer: reg)
         var options = ConvexTrainingOptions()
-        options.steps = 300; options.recordEvery = 10
+        options.steps = 1500; options.recordEvery = 50
 
         var net = start
         var gd = try ScaledSubgradientDescent(learningRate: 2e-3, layout: net.layout, regularizer: reg)
@@ -253,5 +253,25 @@ struct ConvexTests {
         let recs = try ConvexTrainer.train(&net, inputs: x, targets: y, objective: obj, optimizer: &gd, options: options)
         #expect(recs.last!.zeroWeightFraction > 0)
         #expect(recs.last!.objective < recs.first!.objective)
+    }
+
+    // MARK: optimality diagnostics
+
+    @Test func optimalityQuantitiesByHand() throws {
+        // L = 2, widths [1, 2, 2] (no bias, d = 1), w^(1) = [[1], [-3]], w^(2) = [[2, 0], [-1, 4]], u = [1, -2].
+        let p: [Double] = [1, -3, 2, 0, -1, 4, 1, -2]
+        let net = try DeepFeatureNetwork(inputDimension: 1, hiddenWidths: [2, 2], inputBias: nil, parameters: p)
+        let r = try MixedNormRegularizer.l12(layerWeights: [0.5, 2], readoutWeight: 3)
+        let d = try OptimalityDiagnostics.layers(net, regularizer: r)
+        // Layer 1: column sum 4; u_j = 0.5 / (2 * 1) * 4 |w_j1| = (1, 3). v_j = 2 ((|w^(2)_1j| + |w^(2)_2j|)/2)^2 = (4.5, 8).
+        #expect(zip(d[0].u, [1.0, 3.0]).allSatisfy { abs($0 - $1) < 1e-15 })
+        #expect(zip(d[0].v, [4.5, 8.0]).allSatisfy { abs($0 - $1) < 1e-15 })
+        #expect(abs(d[0].slope - 1.75) < 1e-14 && abs(d[0].intercept - 2.75) < 1e-14 && abs(d[0].correlation - 1) < 1e-14)
+        // Layer 2: column sums (3, 4); u_1 = 2/4 (3*2 + 4*0) = 3, u_2 = 2/4 (3*1 + 4*4) = 9.5; v_j = 3 u_j^2 = (3, 12).
+        #expect(zip(d[1].u, [3.0, 9.5]).allSatisfy { abs($0 - $1) < 1e-14 })
+        #expect(zip(d[1].v, [3.0, 12.0]).allSatisfy { abs($0 - $1) < 1e-14 })
+        #expect(throws: OverparamError.self) { try OptimalityDiagnostics.layers(net, regularizer: try .weightDecay(layerWeights: [1, 1], readoutWeight: 1)) }
+        let fit = OptimalityDiagnostics.linearFit([0, 1, 2, 3], [1, 3, 5, 7])
+        #expect(abs(fit.slope - 2) < 1e-15 && abs(fit.intercept - 1) < 1e-15 && abs(fit.correlation - 1) < 1e-15)
     }
 }
