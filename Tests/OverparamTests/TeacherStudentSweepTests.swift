@@ -53,6 +53,51 @@ struct TeacherStudentSweepTests {
         #expect(a == b)
     }
 
+    @Test("StudentStack at fig. 3's sizes: a student's result is bit-identical alone and in any stack, and agrees with ParticleSGD to rounding")
+    func studentStack() throws {
+        // Bit-identity across stacks relies on OpenBLAS computing each entry of Z = X Theta1 and X^T P the same way
+        // wherever its column sits. Measured with OpenBLAS 0.3.21 (Haswell kernels) on one thread: true with Theta1 as
+        // d x W (the stack's layout), false with W x d (the edge kernels of the other orientation round differently),
+        // and false whenever OpenBLAS runs a GEMM on 2 threads (the split moves). runAll and run(width:) set one thread,
+        // but other tests in this process step ParticleSGD with `.parallel` threading, which flips OpenBLAS's
+        // process-wide count; so the bit-for-bit check uses stacks of W <= 26 (B d W <= 262144, which OpenBLAS 0.3.21
+        // always runs on one thread). ParticleSGD keeps Theta1 as m x d: versus it, agreement to rounding.
+        let d = 100, b = 100, steps = 20
+        let teacher = try GaussianTeacher.reluTeacher(neurons: 10, inputDimension: d, seed: 5)
+        let widths = [1, 7, 30, 100, 13], small = [0, 1, 4]  // small: W = 1 + 7 + 13 <= 26
+        let nets = try widths.map { try MeanFieldNetwork.random(width: $0, inputDimension: d, seed: UInt64($0)) }
+        func train(_ group: [Int]) throws -> [MeanFieldNetwork] {
+            let stack = StudentStack(group.map { nets[$0] }, batchSize: b, stepSize: 0.005, convention: .sumForInputWeights)
+            var rng = Xoshiro256StarStar(seed: 9, stream: 1)
+            var x = Matrix(rows: b, cols: d), y = [Double](repeating: 0, count: b)
+            for _ in 0..<steps {
+                teacher.sample(count: b, into: &x, targets: &y, using: &rng)
+                x.storage.withUnsafeBufferPointer { xp in y.withUnsafeBufferPointer { stack.step(inputs: xp.baseAddress!, targets: $0.baseAddress!) } }
+            }
+            #expect(!stack.diverged.contains(true) && stack.lastBatchRisk.allSatisfy(\.isFinite))
+            return group.indices.map { stack.network($0) }
+        }
+        let (all, reversed, alone) = try withThreadCountLock { try StudentStack.withSingleThreadedBLAS {
+            (try train(small), try train(small.reversed()), try widths.indices.map { try train([$0])[0] })
+        } }
+        #expect(all == small.map { alone[$0] })
+        #expect(Array(reversed.reversed()) == small.map { alone[$0] })
+        for (i, net) in nets.enumerated() {
+            var sgd = try ParticleSGD(network: net, stepSize: 0.005, batchSize: b, convention: .sumForInputWeights, seed: 0)
+            var rng = Xoshiro256StarStar(seed: 9, stream: 1)
+            var x = Matrix(rows: b, cols: d), y = [Double](repeating: 0, count: b)
+            for _ in 0..<steps {
+                teacher.sample(count: b, into: &x, targets: &y, using: &rng)
+                try sgd.step(inputs: x, targets: y)
+            }
+            let u = sgd.network.flattened, v = alone[i].flattened
+            let scale = u.map(Swift.abs).max()!
+            let err = zip(u, v).map { Swift.abs($0 - $1) }.max()!
+            #expect(err <= 1e-10 * scale, "m = \(widths[i]): max |difference| \(err)")
+            #expect(net != alone[i])
+        }
+    }
+
     @Test("runAll is bit-identical for 1 and 2 threads and equals single runs; traces end at the final risk")
     func determinism() throws {
         let s = tinySweep()

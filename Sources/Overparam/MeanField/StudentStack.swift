@@ -21,8 +21,9 @@ import CBLAS
 /// which is ``ParticleSGD/kernelStep(rows:inputs:targets:)`` for each student (theta1's gradient uses theta2 before its
 /// update). Every output entry of both GEMMs is a dot product of length d or B over one column of the stack, so student
 /// s's arithmetic does not involve the other students' columns; with this machine's OpenBLAS (0.3.21, Haswell kernels)
-/// the result is also bit-identical for any position of J_s in any stack, including a stack of one (checked in
-/// `TeacherStudentSweepTests`). Versus ``ParticleSGD`` the layout of Theta1 is transposed (d x m instead of m x d),
+/// on one thread the result is also bit-identical for any position of J_s in any stack, including a stack of one
+/// (checked in `TeacherStudentSweepTests`). On more OpenBLAS threads it is not (the split of a GEMM over threads moves
+/// its edge kernels), hence ``withSingleThreadedBLAS(_:)`` around every use. Versus ``ParticleSGD`` the layout of Theta1 is transposed (d x m instead of m x d),
 /// which changes OpenBLAS's summation order in some entries: the two agree to rounding, not bit for bit.
 ///
 /// A student whose batch risk R_s is not finite is frozen at that step (its g^s set to 0 from then on, theta2 no longer
@@ -84,6 +85,14 @@ final class StudentStack {
         diverged = [Bool](repeating: false, count: students.count)
         lastBatchRisk = [Double](repeating: .nan, count: students.count)
         risks = [Double](repeating: 0, count: students.count)
+    }
+
+    /// `body` with OpenBLAS set to one thread (process-wide; restored after), as ``step(inputs:targets:)`` expects.
+    static func withSingleThreadedBLAS<T>(_ body: () throws -> T) rethrows -> T {
+        let blasThreads = openblas_get_num_threads()
+        if blasThreads != 1 { openblas_set_num_threads(1) }
+        defer { if blasThreads != 1 { openblas_set_num_threads(blasThreads) } }
+        return try body()
     }
 
     deinit { theta1.deallocate(); theta2.deallocate(); z.deallocate(); grad2.deallocate(); g.deallocate() }

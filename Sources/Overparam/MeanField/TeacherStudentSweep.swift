@@ -206,10 +206,9 @@ public struct TeacherStudentSweep: Sendable, Equatable {
         guard traceEvery >= 0 else { throw OverparamError.invalidArgument(name: "traceEvery", problem: "must be >= 0, got \(traceEvery)") }
         let teacher = try teacher(repetition: r, seed: seed)
         let test = try testSet(repetition: r, seed: seed)
-        let blasThreads = openblas_get_num_threads()
-        if blasThreads != 1 { openblas_set_num_threads(1) }
-        defer { if blasThreads != 1 { openblas_set_num_threads(blasThreads) } }
-        return try runGroup([m], repetition: r, seed: seed, teacher: teacher, test: test, traceEvery: traceEvery)[0]
+        return try StudentStack.withSingleThreadedBLAS {
+            try runGroup([m], repetition: r, seed: seed, teacher: teacher, test: test, traceEvery: traceEvery)[0]
+        }
     }
 
     /// Students of the given widths in repetition r, trained in lockstep: each step draws one batch from repetition
@@ -291,12 +290,9 @@ public struct TeacherStudentSweep: Sendable, Equatable {
         let workers = Swift.max(1, Swift.min(threadCount, tasks.count))
         let box = SweepBox()
         let next = Atomic<Int>(0)
-        let blasThreads = openblas_get_num_threads()
-        if blasThreads != 1 { openblas_set_num_threads(1) }
-        defer { if blasThreads != 1 { openblas_set_num_threads(blasThreads) } }
         let settings = self
         let teachersC = teachers, testsC = tests
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+        StudentStack.withSingleThreadedBLAS { DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while !box.failed {
                 let k = next.wrappingAdd(1, ordering: .relaxed).oldValue
                 guard k < tasks.count else { return }
@@ -310,7 +306,7 @@ public struct TeacherStudentSweep: Sendable, Equatable {
                     box.fail(error)
                 }
             }
-        }
+        } }
         if let e = box.error { throw e }
         let position = Dictionary(uniqueKeysWithValues: widths.enumerated().map { ($1, $0) })
         let runs = box.results.sorted { a, b in (position[a.width]!, a.repetition) < (position[b.width]!, b.repetition) }
