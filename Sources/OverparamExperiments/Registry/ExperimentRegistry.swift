@@ -49,6 +49,9 @@ public struct ExperimentRegistry: Sendable {
         AnyExperiment(FeatureWeightsExperiment()),
         AnyExperiment(FeatureRepopulationExperiment()),
         AnyExperiment(FeatureTangentSpaceExperiment()),
+        // Issue #14, seed 002: finite convex program and sub-network discretization (branch convex-program).
+        AnyExperiment(ConvexProgramExperiment()),
+        AnyExperiment(ConvexDiscretizationExperiment()),
     ])
 
     public var ids: [String] { experiments.map { $0.id } }
