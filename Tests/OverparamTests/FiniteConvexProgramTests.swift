@@ -142,7 +142,9 @@ struct FiniteConvexProgramTests {
     func simplexProjection() {
         var rng = Xoshiro256StarStar(seed: 2)
         for _ in 0..<20 {
-            let q = { (w: [Double]) in w.map { $0 / w.reduce(0, +) } }((0..<7).map { _ in 0.1 + rng.uniform() })
+            let raw = (0..<7).map { _ in 0.1 + rng.uniform() }
+            let total = raw.reduce(0, +)
+            let q = raw.map { $0 / total }
             let v = (0..<7).map { _ in 3 * rng.normal() }
             let p = FiniteConvexProgram.projectOntoSimplex(v, weights: q)
             #expect(abs(zip(p, q).reduce(0) { $0 + $1.0 * $1.1 } - 1) <= 1e-12 && p.allSatisfy { $0 >= 0 })

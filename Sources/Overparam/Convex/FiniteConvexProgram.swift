@@ -209,8 +209,11 @@ public struct FiniteConvexProgram: Sendable {
         guard tolerance > 0, maxIterations >= 1 else { throw OverparamError.invalidArgument(name: "tolerance", problem: "need tolerance > 0 and maxIterations >= 1") }
         var p = start ?? uniformDensities
         try checkDensities(p)
-        for l in 0..<p.count where Swift.abs(zip(p[l], candidates.weights[l]).reduce(0) { $0 + $1.0 * $1.1 } - 1) > 1e-9 || p[l].contains(where: { $0 < 0 }) {
-            throw OverparamError.invalidArgument(name: "start", problem: "p^(\(l + 1)) must be >= 0 with sum q_i p_i = 1")
+        for l in 0..<p.count {
+            let mass = zip(p[l], candidates.weights[l]).reduce(0) { $0 + $1.0 * $1.1 }
+            if Swift.abs(mass - 1) > 1e-9 || p[l].contains(where: { $0 < 0 }) {
+                throw OverparamError.invalidArgument(name: "start", problem: "p^(\(l + 1)) must be >= 0 with sum q_i p_i = 1")
+            }
         }
         var (f, g) = try reducedObjective(p)
         guard f.isFinite else { throw OverparamError.invalidArgument(name: "start", problem: "J = \(f) at the start (a zero density carries mass)") }
@@ -231,7 +234,8 @@ public struct FiniteConvexProgram: Sendable {
                 if fx.isFinite && fx <= ref + 1e-4 * t * slope { accepted = (x, fx, gx); break }
                 t /= 2
             }
-            guard let (x, fx, gx) = accepted else { break }
+            guard let acc = accepted else { break }
+            let (x, fx, gx) = acc
             var ss = 0.0, sy = 0.0
             for l in 0..<p.count { for i in p[l].indices { let s = x[l][i] - p[l][i], y = gx[l][i] - g[l][i]; ss += s * s; sy += s * y } }
             alpha = sy > 0 ? Swift.min(Swift.max(ss / sy, 1e-12), 1e12) : Swift.min(alpha * 4, 1e12)

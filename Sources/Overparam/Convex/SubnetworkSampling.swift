@@ -21,7 +21,9 @@ public struct DiscretizationConstants: Sendable, Codable {
 
     /// sum over sampled layers of C_l / m^(l) (nil widths: layer kept whole, no sampling error).
     public static func predicted(_ c: [Double], widths: [Int?]) -> Double {
-        zip(c, widths).reduce(0) { $0 + ($1.1.map { $1.0 / Double($0) } ?? 0) }
+        var s = 0.0
+        for (cl, m) in zip(c, widths) { if let m { s += cl / Double(m) } }
+        return s
     }
 }
 
