@@ -35,8 +35,8 @@ public struct FiniteConvexProgram: Sendable {
     /// lambda^(1), ..., lambda^(L) and lambda^(u) (an l_{1,2} regularizer).
     public let regularizer: MixedNormRegularizer
 
-    // Precomputed: G = H^T H and B = H^T Y of the top layer, ||Y||^2, the layer-1 matrix c_ki = q_i |z_ik| and |a^(l)|.
-    let gram: Matrix, cross: Matrix, targetNorm: Double
+    // Precomputed: G = H^T H and B = H^T Y of the top layer, the layer-1 matrix c_ki = q_i |z_ik| and |a^(l)|.
+    let gram: Matrix, cross: Matrix
     let firstLayerMass: Matrix
     let absRepresentations: [Matrix]
 
@@ -52,7 +52,6 @@ public struct FiniteConvexProgram: Sendable {
         let h = c.features[c.depth - 1]
         gram = Matrix.product(h, .transposed, h, .none)
         cross = Matrix.product(h, .transposed, y, .none)
-        targetNorm = y.storage.reduce(0) { $0 + $1 * $1 }
         var m = Matrix(rows: c.firstLayer.cols, cols: c.firstLayer.rows)
         for i in 0..<c.firstLayer.rows { for k in 0..<c.firstLayer.cols { m[k, i] = c.weights[0][i] * Swift.abs(c.firstLayer[i, k]) } }
         firstLayerMass = m
@@ -116,14 +115,16 @@ public struct FiniteConvexProgram: Sendable {
         Matrix.gemm(gram, .none, se, .none, alpha: -1 / scale, beta: 1, into: &cm)
         var u = cm
         for i in 0..<n { for c in 0..<k { u[i, c] *= pTop[i] / scale } }
-        // beta = diag(q) u~; loss = (||Y||^2 - 2 tr(beta^T B) + tr(beta^T G beta)) / (2N); penalty = lambda sum q ||u~||^2 / p.
+        // beta = diag(q) u~; loss = ||Y - H beta||^2 / (2N) from the explicit residual (the expanded form
+        // ||Y||^2 - 2 tr(beta^T B) + tr(beta^T G beta) cancels and its rounding stalls the line search near the optimum);
+        // penalty = lambda sum q ||u~||^2 / p.
         var beta = u
         for i in 0..<n { for c in 0..<k { beta[i, c] *= q[i] } }
-        let gb = Matrix.product(gram, .none, beta, .none)
-        var cross2 = 0.0, quad = 0.0, pen = 0.0
-        for i in 0..<n { for c in 0..<k { cross2 += beta[i, c] * cross[i, c]; quad += beta[i, c] * gb[i, c] } }
+        var resid = targets
+        Matrix.gemm(candidates.features[candidates.depth - 1], .none, beta, .none, alpha: -1, beta: 1, into: &resid)
+        var pen = 0.0
         for i in 0..<n where pTop[i] > 0 { for c in 0..<k { pen += q[i] * u[i, c] * u[i, c] / pTop[i] } }
-        return (cm, u, Swift.max(targetNorm - 2 * cross2 + quad, 0) / (2 * nn), lam * pen)
+        return (cm, u, resid.storage.reduce(0) { $0 + $1 * $1 } / (2 * nn), lam * pen)
     }
 
     /// J(p) = min over u~ of Q~ and its gradient.
@@ -219,13 +220,17 @@ public struct FiniteConvexProgram: Sendable {
         guard f.isFinite else { throw OverparamError.invalidArgument(name: "start", problem: "J = \(f) at the start (a zero density carries mass)") }
         let startValue = f, startGap = frankWolfeGap(p, gradient: g)
         var gap = startGap, history = [f], alpha = 1 / Swift.max(g.flatMap { $0 }.map(Swift.abs).max() ?? 1, 1e-300)
-        var iterations = 0
-        while gap > tolerance && iterations < maxIterations {
+        var iterations = 0, failures = 0, stop = FiniteConvexSolution.Stop.iterationLimit
+        while iterations < maxIterations {
+            if gap <= tolerance { stop = .certified; break }
             iterations += 1
             let trial = (0..<p.count).map { l in Self.projectOntoSimplex((0..<p[l].count).map { p[l][$0] - alpha * g[l][$0] }, weights: candidates.weights[l]) }
             let d = (0..<p.count).map { l in (0..<p[l].count).map { trial[l][$0] - p[l][$0] } }
             let slope = zip(g, d).reduce(0) { $0 + zip($1.0, $1.1).reduce(0) { $0 + $1.0 * $1.1 } }
-            if slope >= 0 { break }  // no descent direction left at this precision
+            if slope >= 0 {  // no descent direction at this precision: retry with a shorter step, then give up
+                failures += 1; alpha *= 1e-3
+                if failures >= 4 { stop = .stalled; break } else { continue }
+            }
             let ref = history.suffix(10).max()!
             var t = 1.0, accepted: ([[Double]], Double, [[Double]])? = nil
             for _ in 0..<60 {
@@ -236,7 +241,11 @@ public struct FiniteConvexProgram: Sendable {
                 if fx.isFinite && fx <= ref + 1e-4 * t * slope + 1e-14 * Swift.abs(ref) { accepted = (x, fx, gx); break }
                 t /= 2
             }
-            guard let acc = accepted else { break }
+            guard let acc = accepted else {
+                failures += 1; alpha *= 1e-3
+                if failures >= 4 { stop = .stalled; break } else { continue }
+            }
+            failures = 0
             let (x, fx, gx) = acc
             var ss = 0.0, sy = 0.0
             for l in 0..<p.count { for i in p[l].indices { let s = x[l][i] - p[l][i], y = gx[l][i] - g[l][i]; ss += s * s; sy += s * y } }
@@ -246,8 +255,9 @@ public struct FiniteConvexProgram: Sendable {
             gap = frankWolfeGap(p, gradient: g)
         }
         let top = try readoutSolution(p[candidates.depth - 1])
+        if gap <= tolerance { stop = .certified }
         return FiniteConvexSolution(densities: p, readout: top.readout, value: f, loss: top.loss, gap: gap, tolerance: tolerance,
-                                    iterations: iterations, startValue: startValue, startGap: startGap)
+                                    iterations: iterations, startValue: startValue, startGap: startGap, stop: stop)
     }
 }
 
@@ -268,6 +278,16 @@ public struct FiniteConvexSolution: Sendable {
     /// J and the gap at the start (for a network's candidates: the trained network's Q and its certified suboptimality bound).
     public var startValue: Double
     public var startGap: Double
+    /// Why the solver stopped.
+    public enum Stop: String, Sendable, Codable {
+        /// The Frank-Wolfe gap reached the tolerance.
+        case certified
+        /// maxIterations reached first.
+        case iterationLimit
+        /// No step decreased J at double precision (four retries with 1000x shorter steps).
+        case stalled
+    }
+    public var stop: Stop
     /// gap <= tolerance.
     public var isCertified: Bool { gap <= tolerance }
     /// A certified lower bound on the program's optimum: value - gap.

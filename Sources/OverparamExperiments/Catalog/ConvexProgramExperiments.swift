@@ -168,14 +168,14 @@ public struct ConvexProgramExperiment: Experiment {
     public var source: String { "seed 002 Theorems 3, 5, 6; program (21)-(24)" }
     public var summary: String { "Finite convex program (rho_0 = a trained 1-D network's own features) solved to a certified gap vs the trained Q" }
     public var claimText: String { "With rho_0 finite, program (21) is a finite convex problem (Theorem 3) containing the trained network (p = 1); its certified optimum is <= the trained Q, and the gap measures how far training is from the program's optimum (Theorems 5-6 predict 0 at a critical point of the continuous program)." }
-    public var estimates: (quick: String, full: String) { ("5 s", "20 min") }
-    public var quickNote: String { "L = 2, widths 64/32 (full: the seed's 2000/1000), 512 training points (full: 60k), 1500 Adam steps at lr 1e-2 (full: 5000 at 1e-3), 2 networks (full: 2)" }
+    public var estimates: (quick: String, full: String) { ("2 s", "20 min") }
+    public var quickNote: String { "L = 2, widths 64/32 (full: the seed's 2000/1000), 512 training points (full: 60k), 6000 Adam steps at lr 3e-2 (full: 20k at 3e-3), 2 networks" }
     public func configuration(_ p: Preset) -> Config {
         p == .quick
-            ? Config(widths: [64, 32], trainSamples: 512, steps: 1500, batchSize: 128, learningRate: 1e-2, lambdas: [1e-5, 1e-5], readoutLambda: 1e-4,
-                     tolerance: 1e-9, maxIterations: 20_000, seeds: 2)
-            : Config(widths: [2000, 1000], trainSamples: 60_000, steps: 5000, batchSize: 128, learningRate: 1e-3, lambdas: [1e-7, 1e-7], readoutLambda: 1e-5,
-                     tolerance: 1e-9, maxIterations: 20_000, seeds: 2)
+            ? Config(widths: [64, 32], trainSamples: 512, steps: 6000, batchSize: 128, learningRate: 3e-2, lambdas: [1e-5, 1e-5], readoutLambda: 1e-4,
+                     tolerance: 1e-8, maxIterations: 20_000, seeds: 2)
+            : Config(widths: [2000, 1000], trainSamples: 60_000, steps: 20_000, batchSize: 128, learningRate: 3e-3, lambdas: [1e-7, 1e-7], readoutLambda: 1e-5,
+                     tolerance: 1e-8, maxIterations: 20_000, seeds: 2)
     }
     public func runs(_ c: Config) -> [RunKey] { (0..<c.seeds).map { RunKey("network", seed: $0) } }
 
@@ -190,7 +190,8 @@ public struct ConvexProgramExperiment: Experiment {
         let sol = try program.solve(tolerance: c.tolerance, maxIterations: c.maxIterations)
         var out = RunOutput(metrics: ["trained_Q": trained.value, "trained_loss": trained.loss, "trained_R": trained.regularization,
                                       "embedded_Q": embedded, "start_J": sol.startValue, "start_gap": sol.startGap,
-                                      "optimum": sol.value, "optimum_loss": sol.loss, "gap": sol.gap, "iterations": Double(sol.iterations)])
+                                      "optimum": sol.value, "optimum_loss": sol.loss, "gap": sol.gap, "iterations": Double(sol.iterations),
+                                      "stalled": sol.stop == .stalled ? 1 : 0])
         for (l, p) in sol.densities.enumerated() {
             out.metrics["zero_fraction_\(l + 1)"] = Double(p.filter { $0 < 1e-8 }.count) / Double(p.count)
             out.metrics["max_density_\(l + 1)"] = p.max() ?? .nan
