@@ -54,14 +54,14 @@ public struct ConvexDiscretizationExperiment: Experiment {
     public var source: String { "seed 002 Theorems 1-2, eq. 5 (sec. IV-C/D)" }
     public var summary: String { "m-neuron sub-networks sampled from a wide trained 1-D network: E||f_m - f||^2 ~ sum_l C_l / m^(l), and which eq.-5 constant" }
     public var claimText: String { "Drawing m^(l) neurons i.i.d. from each layer's distribution gives E||f_m - f||^2 = sum_l C_l / m^(l) + O(m^-2) (eq. 5): exponent -1. SEED-NOTES: eq. 5's weight df/dz^(l+1) lacks h'(g^(l+1)); the measurement decides." }
-    public var estimates: (quick: String, full: String) { ("10 s", "15 min") }
-    public var quickNote: String { "wide network 256/128/64 (full: the seed's 4000/2000/1000 for L = 3), 1024 training points and 400 Adam steps (full: 60k, 2000 steps), 256 evaluation points (full: 1000), 200 draws per point (full: 400); one-layer series at 4-16 x the layer's width (full: 4-32)" }
+    public var estimates: (quick: String, full: String) { ("9 s", "20 min") }
+    public var quickNote: String { "wide network 256/128/64 (full: the seed's 4000/2000/1000 for L = 3), 1024 training points and 400 Adam steps (full: 60k, 2000 steps), 256 evaluation points (full: 200), 200 draws per point (full: 200); one-layer series at 4-16 x the layer's width (full: 2-8, the cost of m >> 4000)" }
     public func configuration(_ p: Preset) -> Config {
         p == .quick
             ? Config(widths: [256, 128, 64], trainSamples: 1024, steps: 400, batchSize: 128, learningRate: 1e-2, lambda: 1e-5,
                      evalPoints: 256, scaledWidths: [8, 16, 32, 64, 128], layerFactors: [4, 8, 16], repetitions: 200, seeds: 1)
             : Config(widths: [4000, 2000, 1000], trainSamples: 60_000, steps: 2000, batchSize: 128, learningRate: 1e-3, lambda: 1e-6,
-                     evalPoints: 1000, scaledWidths: [16, 32, 64, 128, 256, 512], layerFactors: [4, 8, 16, 32], repetitions: 400, seeds: 1)
+                     evalPoints: 200, scaledWidths: [16, 32, 64, 128, 256, 512], layerFactors: [2, 4, 8], repetitions: 200, seeds: 1)
     }
     public func runs(_ c: Config) -> [RunKey] { (0..<c.seeds).map { RunKey("network", seed: $0) } }
 
@@ -176,7 +176,7 @@ public struct ConvexProgramExperiment: Experiment {
     public var source: String { "seed 002 Theorems 3, 5, 6; program (21)-(24)" }
     public var summary: String { "Finite convex program (rho_0 = a trained 1-D network's own features) solved to a certified gap vs the trained Q" }
     public var claimText: String { "With rho_0 finite, program (21) is a finite convex problem (Theorem 3) containing the trained network (p = 1); its certified optimum is <= the trained Q, and the gap measures how far training is from the program's optimum (Theorems 5-6 predict 0 at a critical point of the continuous program)." }
-    public var estimates: (quick: String, full: String) { ("2 s", "20 min") }
+    public var estimates: (quick: String, full: String) { ("2 s", "30 min") }
     public var quickNote: String { "L = 2, widths 64/32 (full: the seed's 2000/1000), 512 training points (full: 60k), 6000 Adam steps at lr 3e-2 (full: 20k at 3e-3), 2 networks" }
     public func configuration(_ p: Preset) -> Config {
         p == .quick
