@@ -11,6 +11,14 @@ struct FiniteConvexProgramTests {
         Matrix(rows: r, cols: c, storage: (0..<(r * c)).map { _ in std * rng.normal() })
     }
 
+    /// The program on a random network's own neurons, with random 1-D inputs (std 2) and targets.
+    static func randomProgram(widths: [Int], samples n: Int, lambdas: [Double], readout: Double, seed: UInt64,
+                              using rng: inout Xoshiro256StarStar) throws -> FiniteConvexProgram {
+        let net = try DeepFeatureNetwork(inputDimension: 1, hiddenWidths: widths, seed: seed)
+        let x = randomMatrix(n, 1, &rng, std: 2), y = randomMatrix(n, 1, &rng)
+        return try FiniteConvexProgram(network: net, inputs: x, targets: y, regularizer: try .l12(layerWeights: lambdas, readoutWeight: readout))
+    }
+
     /// A random feasible density vector (p >= 0, sum q p = 1) for uniform q.
     static func randomDensity(_ n: Int, _ rng: inout Xoshiro256StarStar) -> [Double] {
         let e = (0..<n).map { _ in 0.05 + rng.uniform() }
@@ -100,10 +108,8 @@ struct FiniteConvexProgramTests {
 
     @Test("Convexity (Theorem 3): the midpoint inequality holds on random pairs for Q~(p, u~) and for J(p) = min_u~ Q~")
     func midpointConvexity() throws {
-        let net = try DeepFeatureNetwork(inputDimension: 1, hiddenWidths: [10, 6, 4], seed: 8)
         var rng = Xoshiro256StarStar(seed: 9)
-        let x = Self.randomMatrix(15, 1, &rng, std: 2), y = Self.randomMatrix(15, 1, &rng)
-        let prog = try FiniteConvexProgram(network: net, inputs: x, targets: y, regularizer: try .l12(layerWeights: [0.3, 0.2, 0.1], readoutWeight: 0.05))
+        let prog = try Self.randomProgram(widths: [10, 6, 4], samples: 15, lambdas: [0.3, 0.2, 0.1], readout: 0.05, seed: 8, using: &rng)
         var worst = -Double.infinity
         for _ in 0..<40 {
             let pa = prog.candidates.sizes.map { Self.randomDensity($0, &rng) }, pb = prog.candidates.sizes.map { Self.randomDensity($0, &rng) }
@@ -121,10 +127,8 @@ struct FiniteConvexProgramTests {
 
     @Test("The gradient of J(p) matches central finite differences along feasible directions")
     func gradient() throws {
-        let net = try DeepFeatureNetwork(inputDimension: 1, hiddenWidths: [9, 7, 5], seed: 11)
         var rng = Xoshiro256StarStar(seed: 12)
-        let x = Self.randomMatrix(18, 1, &rng, std: 2), y = Self.randomMatrix(18, 1, &rng)
-        let prog = try FiniteConvexProgram(network: net, inputs: x, targets: y, regularizer: try .l12(layerWeights: [0.2, 0.1, 0.3], readoutWeight: 0.02))
+        let prog = try Self.randomProgram(widths: [9, 7, 5], samples: 18, lambdas: [0.2, 0.1, 0.3], readout: 0.02, seed: 11, using: &rng)
         let p = prog.candidates.sizes.map { Self.randomDensity($0, &rng) }
         let g = try prog.reducedObjective(p).gradient
         for _ in 0..<5 {
