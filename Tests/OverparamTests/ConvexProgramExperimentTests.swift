@@ -22,7 +22,7 @@ struct ConvexProgramExperimentTests {
     func discretization() throws {
         let e = ConvexDiscretizationExperiment()
         var c = e.configuration(.quick)
-        c.widths = [32, 16]; c.trainSamples = 64; c.steps = 20; c.evalPoints = 32; c.scaledWidths = [8, 16, 32]; c.layerFactors = [2, 4]; c.repetitions = 40
+        c.widths = [32, 16]; c.trainSamples = 64; c.steps = 20; c.evalPoints = 32; c.scaledFactors = [1, 2, 4]; c.layerFactors = [2, 4]; c.repetitions = 40
         let a = try InitializationExperimentTests.analyze(e, c)
         #expect(a.claims.count == 1 + 2 + 1)
         #expect(a.claims.allSatisfy { $0.measured.isFinite })

@@ -91,6 +91,26 @@ public struct SubnetworkSampler: Sendable {
         return (m, (s2 / n).squareRoot(), v)
     }
 
+    /// S_l = E_x E_i Var_k( w^(l+1)_ik f_k^(l)(x) ) for l = 1...L-1 (index l - 1): drawing m^(l) neurons of layer l
+    /// perturbs each g^(l+1) by a mean-zero amount of variance S_l / m^(l). Eq. 5 linearizes h around g^(l+1), so its
+    /// leading term describes the error only while S_l / m^(l) << 1.
+    public func fluctuationScales(inputs x: Matrix) throws -> [Double] {
+        let pass = try network.forward(x)
+        let w = network.widths, L = network.depth, n = x.rows
+        guard L >= 2 else { return [] }
+        return (1..<L).map { l in
+            let wl = network.weight(layer: l + 1), f = pass.features[l]
+            var total = 0.0
+            for r in 0..<n { for i in 0..<w[l + 1] {
+                var s1 = 0.0, s2 = 0.0
+                for k in 0..<w[l] { let t = wl[i, k] * f[r, k]; s1 += t; s2 += t * t }
+                let mean = s1 / Double(w[l])
+                total += s2 / Double(w[l]) - mean * mean
+            } }
+            return total / Double(n * w[l + 1])
+        }
+    }
+
     /// Both versions of eq. 5's constants on inputs x (``DiscretizationConstants``), from one forward pass and the
     /// backpropagated derivatives of each output.
     public func constants(inputs x: Matrix) throws -> DiscretizationConstants {
