@@ -32,6 +32,23 @@ struct SubnetworkSamplingTests {
         }
     }
 
+    @Test("fluctuationScales: with layer 1 sampled alone, Var(g_m^(2) - g^(2)) = S_1 / m exactly (an i.i.d. mean), within 4 SE")
+    func fluctuation() throws {
+        let net = try DeepFeatureNetwork(inputDimension: 1, hiddenWidths: [30, 12], seed: 9)
+        let s = SubnetworkSampler(network: net)
+        let scale = try s.fluctuationScales(inputs: Self.grid)
+        #expect(scale.count == 1)
+        let g = try net.forward(Self.grid).preactivations[1]
+        var rng = Xoshiro256StarStar(seed: 10)
+        var v = [Double]()
+        for _ in 0..<300 {
+            let gm = try s.sample(widths: [20, nil], using: &rng).forward(Self.grid).preactivations[1]
+            v.append(zip(gm.storage, g.storage).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / Double(g.count))
+        }
+        let mean = v.reduce(0, +) / 300, se = (v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / 299 / 300).squareRoot()
+        #expect(abs(mean - scale[0] / 20) <= 4 * se, "\(mean) +- \(se) vs \(scale[0] / 20)")
+    }
+
     @Test("Two layers, layer 1 sampled alone: the constant matches eq. 5 with h'(g^(2)) within 4 SE and rejects the printed one")
     func hPrimeFactor() throws {
         let net = try DeepFeatureNetwork(inputDimension: 1, hiddenWidths: [64, 32], seed: 5)
