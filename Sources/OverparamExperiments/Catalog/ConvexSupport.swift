@@ -66,10 +66,17 @@ public struct ConvexTaskConfig: Codable, Sendable {
                                                  steps: 2000 * 469, batchSize: 128, targetRMSE: 1e-4, rmseTolerance: 0.1,
                                                  lambdaMin: 1e-9, lambdaMax: 1e-1, tuneIterations: 8, varianceSamples: 2000, recordEvery: 469 * 20)
 
-    /// The quick setting: base 8 (widths 8...64), 512 samples, full-batch Adam 3e-3 for 3000 steps, target RMSE 0.05.
-    public static let quick = ConvexTaskConfig(trainSamples: 512, testSamples: 2048, base: 8, learningRate: 3e-3,
-                                               steps: 3000, batchSize: 0, targetRMSE: 0.05, rmseTolerance: 0.1,
-                                               lambdaMin: 1e-6, lambdaMax: 1e-1, tuneIterations: 6, varianceSamples: 512, recordEvery: 100)
+    /// The quick setting: base 8 (widths 8...64), 256 samples, full-batch Adam 3e-3 for 3000 steps, target RMSE 0.05.
+    public static let quick = ConvexTaskConfig(trainSamples: 256, testSamples: 2048, base: 8, learningRate: 3e-3,
+                                               steps: 3000, batchSize: 0, targetRMSE: 0.05, rmseTolerance: 0.15,
+                                               lambdaMin: 1e-6, lambdaMax: 1e-1, tuneIterations: 4, varianceSamples: 256, recordEvery: 100)
+
+    /// The quick setting of the depth comparisons (L = 1...4): base 16, Adam 5e-3, target RMSE 0.1.
+    public static var quickDepth: ConvexTaskConfig {
+        var t = quick
+        t.base = 16; t.learningRate = 5e-3; t.targetRMSE = 0.1
+        return t
+    }
 
     /// One line for the experiment notes.
     public var note: String {
