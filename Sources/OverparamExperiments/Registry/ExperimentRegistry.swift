@@ -54,6 +54,9 @@ public struct ExperimentRegistry: Sendable {
         AnyExperiment(ConvexDepthExperiment()),
         AnyExperiment(ConvexFeaturesExperiment()),
         AnyExperiment(ConvexSparsityExperiment()),
+        // Issue #14, seed 002: finite convex program and sub-network discretization (branch convex-program).
+        AnyExperiment(ConvexProgramExperiment()),
+        AnyExperiment(ConvexDiscretizationExperiment()),
     ])
 
     public var ids: [String] { experiments.map { $0.id } }
