@@ -4,7 +4,7 @@ import Overparam
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmarks.",
-                                                    subcommands: [KernelsBench.self, TrainBench.self, HierarchyBench.self, InitBench.self, MeanFieldBench.self])
+                                                    subcommands: [KernelsBench.self, TrainBench.self, HierarchyBench.self, InitBench.self, MeanFieldBench.self, ConvexBench.self])
 }
 
 /// The flags every benchmark command shares.
@@ -84,3 +84,10 @@ struct MeanFieldBench: ParsableCommand {
 
 func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
 func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
+
+struct ConvexBench: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "convex",
+        abstract: "Time seed 002's 1-D task at the seed's sizes (60k samples, widths 1000 2^(L-l), l_{1,2}, float64): an epoch of Adam on Q (batch 128) for L = 1, 2, and one full-batch Algorithm 1 step for L = 2.")
+    @OptionGroup var options: BenchOptions
+    func run() throws { try options.run(ConvexBenchmarks.workloads) { try ConvexBenchmarks.run($0, repeats: $1) } }
+}

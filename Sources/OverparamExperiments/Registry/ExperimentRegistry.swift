@@ -49,6 +49,11 @@ public struct ExperimentRegistry: Sendable {
         AnyExperiment(FeatureWeightsExperiment()),
         AnyExperiment(FeatureRepopulationExperiment()),
         AnyExperiment(FeatureTangentSpaceExperiment()),
+        // Issue #14 (seed 002), diagnostics part: optimality, depth, features, sparsity.
+        AnyExperiment(ConvexOptimalityExperiment()),
+        AnyExperiment(ConvexDepthExperiment()),
+        AnyExperiment(ConvexFeaturesExperiment()),
+        AnyExperiment(ConvexSparsityExperiment()),
         // Issue #14, seed 002: finite convex program and sub-network discretization (branch convex-program).
         AnyExperiment(ConvexProgramExperiment()),
         AnyExperiment(ConvexDiscretizationExperiment()),
