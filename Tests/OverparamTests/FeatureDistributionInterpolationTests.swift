@@ -46,8 +46,8 @@ fileprivate func rms(_ a: Matrix, _ b: Matrix) -> Double {
         #expect(throws: OverparamError.self) { try MixtureRidgeFit(features: f, masses: [0.5, 0.6], targets: g, relativeRidge: 0) }
         #expect(throws: OverparamError.self) { try MixtureRidgeFit(features: f, masses: [1], targets: g, relativeRidge: 0) }
         #expect(throws: OverparamError.self) { try MixtureRidgeFit(features: f, masses: [0.5, 0.5], targets: Matrix(rows: 2, cols: 1), relativeRidge: 0) }
-        // Two identical features at zero ridge: singular, reported, not a crash.
-        #expect(throws: OverparamError.self) { try MixtureRidgeFit(features: f, masses: [0.5, 0.5], targets: g, relativeRidge: 0) }
+        // All-zero features at zero ridge: the Gram matrix is 0, reported as singular, not a crash.
+        #expect(throws: OverparamError.self) { try MixtureRidgeFit(features: Matrix(rows: 3, cols: 2), masses: [0.5, 0.5], targets: g, relativeRidge: 0) }
     }
 
     @Test func twoLayerResidualsObeyTheRidgeBoundAndVerticesRecoverTheNetworks() throws {

@@ -166,8 +166,12 @@ public struct FeatureDistributionMixture: Sendable {
     /// by the triangle inequality over s and Cauchy-Schwarz over j and the data. Since the targets of layer L are the
     /// original pre-activations, the residuals already contain every lower layer's error.
     public func outputDeviationBound(inputs x: Matrix) throws -> Double {
+        try outputDeviationBound(try network.forward(x), inputs: x)
+    }
+
+    func outputDeviationBound(_ pass: DeepFeaturePass, inputs x: Matrix) throws -> Double {
         let L = network.depth, m = originals[0].widths[L]
-        let gMix = try network.forward(x).preactivations[L - 1]
+        let gMix = pass.preactivations[L - 1]
         guard let lip = network.activation.slopeBound else {
             throw OverparamError.invalidArgument(name: "activation", problem: "\(network.activation) has no global Lipschitz bound; the output bound needs one")
         }
@@ -193,10 +197,10 @@ public struct FeatureDistributionMixture: Sendable {
     /// (``SimplexGrid/convexityCheck(_:tolerances:)``) cannot come from the fits' residuals.
     /// - Returns: the loss L~, the bound tau and epsilon.
     public func lossTolerance(inputs x: Matrix, targets y: Matrix) throws -> (loss: Double, tolerance: Double, outputBound: Double) {
-        let f = try network(x)
+        let pass = try network.forward(x), f = pass.outputs
         guard y.rows == f.rows, y.cols == f.cols else { throw OverparamError.shapeMismatch("targets are \(y.rows)x\(y.cols), outputs \(f.rows)x\(f.cols)") }
         let loss = try MeanSquaredError(.halfMean).evaluate(outputs: f, targets: y).value
-        let eps = try outputDeviationBound(inputs: x)
+        let eps = try outputDeviationBound(pass, inputs: x)
         return (loss, ((2 * loss).squareRoot() + eps) * eps + eps * eps / 2, eps)
     }
 }

@@ -49,6 +49,8 @@ public struct ExperimentRegistry: Sendable {
         AnyExperiment(FeatureWeightsExperiment()),
         AnyExperiment(FeatureRepopulationExperiment()),
         AnyExperiment(FeatureTangentSpaceExperiment()),
+        // Issue #14, seed 002 sec. VII-D / figs. 1, 5-7 (branch convex-landscape): landscape and classification.
+        AnyExperiment(ConvexLandscapeExperiment()),
     ])
 
     public var ids: [String] { experiments.map { $0.id } }
