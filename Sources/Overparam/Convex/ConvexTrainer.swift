@@ -55,11 +55,17 @@ public enum ConvexTrainer {
         }
         var rng = Xoshiro256StarStar(seed: options.seed, stream: 0xBA7C4)
         var order = Array(0..<x.rows), cursor = x.rows
+        let minibatch = options.batchSize.map { $0 < x.rows } ?? false
         for step in 0..<options.steps {
-            let full = try objective.evaluate(network, inputs: x, targets: y)
-            if step % options.recordEvery == 0 { try record(step, full) }
-            var g = full.subgradient
-            if let b = options.batchSize, b < x.rows {
+            // The full-data objective is needed for the step only in full-batch mode; with minibatches it is
+            // evaluated only at record steps (a full pass per minibatch step would dominate the cost).
+            var g = [Double]()
+            if !minibatch || step % options.recordEvery == 0 {
+                let full = try objective.evaluate(network, inputs: x, targets: y)
+                if step % options.recordEvery == 0 { try record(step, full) }
+                g = full.subgradient
+            }
+            if minibatch, let b = options.batchSize {
                 if cursor + b > x.rows { order.shuffle(using: &rng); cursor = 0 }
                 let idx = Array(order[cursor..<(cursor + b)]); cursor += b
                 g = try objective.evaluate(network, inputs: x.rows(at: idx), targets: y.rows(at: idx)).subgradient
