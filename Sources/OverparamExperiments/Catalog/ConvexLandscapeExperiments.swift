@@ -1,36 +1,6 @@
 import Foundation
 import Overparam
 
-/// Training of seed 002's networks on Q for the landscape experiment: Adam on the mini-norm subgradient of Q
-/// (``ConvexObjective``; the seed's optimizer), minibatches drawn without replacement per epoch, sign crossings of
-/// l_{1,2}-regularized weights clamped to zero as ``ConvexTrainer`` does. Unlike ``ConvexTrainer/train(_:inputs:targets:objective:optimizer:options:)``
-/// it evaluates only the batch at each step (the full-data objective every step would cost a full pass per step at
-/// the seed's 60k samples).
-private enum LandscapeTraining {
-    static func train(_ net: inout DeepFeatureNetwork, x: Matrix, y: Matrix, objective: ConvexObjective,
-                      learningRate: Double, steps: Int, batch: Int, seed: UInt64) throws {
-        var adam = Adam(learningRate: learningRate)
-        let mask = try ScaledSubgradientDescent.clampMask(net.layout, objective.regularizer)
-        let b = batch <= 0 ? x.rows : Swift.min(batch, x.rows)
-        var rng = Xoshiro256StarStar(seed: seed, stream: 0x1A4D)
-        var order = Array(0..<x.rows), cursor = x.rows
-        for step in 0..<steps {
-            let g: [Double]
-            if b == x.rows {
-                g = try objective.evaluate(net, inputs: x, targets: y).subgradient
-            } else {
-                if cursor + b > x.rows { order.shuffle(using: &rng); cursor = 0 }
-                let idx = Array(order[cursor..<(cursor + b)]); cursor += b
-                g = try objective.evaluate(net, inputs: x.rows(at: idx), targets: y.rows(at: idx)).subgradient
-            }
-            let old = net.parameters
-            adam.step(&net.parameters, gradient: g)
-            if let m = mask { ScaledSubgradientDescent.clampSignCrossings(from: old, to: &net.parameters, mask: m) }
-            guard net.parameters.allSatisfy({ $0.isFinite }) else { throw OverparamError.diverged("non-finite weights after step \(step + 1)") }
-        }
-    }
-}
-
 /// `convex.landscape` (seed 002 sec. VII-D, fig. 7): three networks trained on disjoint thirds of the 1-D task's
 /// input range; the loss L(alpha, beta) on the whole range of
 /// - the feature-distribution interpolation (``FeatureDistributionInterpolation``: per-layer feature distribution
@@ -63,9 +33,9 @@ public struct ConvexLandscapeExperiment: Experiment {
     public var summary: String { "Loss surface L(alpha, beta) of the feature-distribution interpolation of three networks (convex) vs parameter interpolation (barrier)" }
     public var claimText: String { "For three networks trained on disjoint thirds of the input range, the loss of the network whose per-layer feature distribution is alpha rho_1 + beta rho_2 + (1 - alpha - beta) rho_3 (weights fitted layer by layer) is a convex function of (alpha, beta) (fig. 7: unimodal, looks convex); naive interpolation of the parameters has no such property." }
     public var estimates: (quick: String, full: String) { ("5 s", "1.5 h") }
-    public var quickNote: String { "n = 600 train / 600 test (full: the seed's 60k / 60k), L = 3 with widths 32 * 2^(L-l) = 128, 64, 32 (full: 500 * 2^(L-l) = 2000, 1000, 500), Adam lr 5e-3 full-batch for 3000 steps on each third (full: the seed's lr 1e-4, batch 128, 40,000 steps), layer fits on all 600 training points (full: 6000), L on 600 test points (full: 10,000), grid spacing 1/10 in both" }
+    public var quickNote: String { "n = 600 train / 600 test (full: the seed's 60k / 60k), L = 3 with widths 32 * 2^(L-l) = 128, 64, 32 (full: 500 * 2^(L-l) = 2000, 1000, 500), Adam lr 3e-3 (standard-parameterization scales) full-batch for 3000 steps on each third (full: the seed's lr 1e-4, batch 128, 40,000 steps), layer fits on all 600 training points (full: 6000), L on 600 test points (full: 10,000), grid spacing 1/10 in both" }
     public func configuration(_ p: Preset) -> Config {
-        p == .quick ? Config(trainSamples: 600, testSamples: 600, depth: 3, baseWidth: 32, lambda: 1e-5, learningRate: 5e-3, steps: 3000, batchSize: 0,
+        p == .quick ? Config(trainSamples: 600, testSamples: 600, depth: 3, baseWidth: 32, lambda: 1e-5, learningRate: 3e-3, steps: 3000, batchSize: 0,
                              fitSamples: 600, evalSamples: 600, resolution: 10, relativeRidge: 1e-9, repetitions: 1)
                     : Config(trainSamples: 60_000, testSamples: 60_000, depth: 3, baseWidth: 500, lambda: 1e-5, learningRate: 1e-4, steps: 40_000, batchSize: 128,
                              fitSamples: 6000, evalSamples: 10_000, resolution: 10, relativeRidge: 1e-9, repetitions: 1)
@@ -76,7 +46,7 @@ public struct ConvexLandscapeExperiment: Experiment {
     static func third(_ x: Double) -> Int { Swift.min(2, Swift.max(0, Int(((x + 2 * Double.pi) / (4 * Double.pi / 3)).rounded(.down)))) }
 
     public func run(_ key: RunKey, config c: Config, seed: UInt64) throws -> RunOutput {
-        let train = SyntheticData.cosine(c.trainSamples, seed: seed), test = SyntheticData.cosine(c.testSamples, seed: seed ^ 0x7E57)
+        let train = try ConvexSupport.data(c.trainSamples, seed: seed), test = try ConvexSupport.data(c.testSamples, seed: seed ^ 0x7E57)
         let widths = try DeepFeatureNetwork.seedWidths(depth: c.depth, base: c.baseWidth)
         let reg = try MixedNormRegularizer.l12(layerWeights: [Double](repeating: c.lambda, count: c.depth), readoutWeight: c.lambda)
         let objective = ConvexObjective(regularizer: reg)
@@ -85,8 +55,13 @@ public struct ConvexLandscapeExperiment: Experiment {
             let idx = (0..<train.x.rows).filter { Self.third(train.x[$0, 0]) == s }
             var net = try DeepFeatureNetwork(inputDimension: 1, hiddenWidths: widths, seed: seed &+ UInt64(s + 1))
             let (xs, ys) = (train.x.rows(at: idx), train.y.rows(at: idx))
-            try LandscapeTraining.train(&net, x: xs, y: ys, objective: objective, learningRate: c.learningRate, steps: c.steps,
-                                        batch: c.batchSize, seed: seed &+ UInt64(10 + s))
+            // Adam on Q with the shared standard-parameterization rate scales (ConvexSupport.adamScales).
+            var adam = Adam(learningRate: c.learningRate, scales: ConvexSupport.adamScales(net.layout))
+            var o = ConvexTrainingOptions()
+            o.steps = c.steps; o.recordEvery = c.steps
+            o.batchSize = c.batchSize > 0 && c.batchSize < idx.count ? c.batchSize : nil
+            o.seed = seed &+ UInt64(10 + s)
+            _ = try ConvexTrainer.train(&net, inputs: xs, targets: ys, objective: objective, optimizer: &adam, options: o)
             let f = try net(xs)
             metrics["train_rmse_\(s + 1)"] = (zip(f.storage, ys.storage).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / Double(idx.count)).squareRoot()
             nets.append(net)
@@ -202,7 +177,7 @@ public struct ConvexLandscapeExperiment: Experiment {
                                           [sig(s["alpha"]![n], 3), sig(s["beta"]![n], 3), sig(fl[n], 6), sig(ft[n], 3), sig(eps[n], 3), sig(pl[n], 6), sig(pe[n], 4), sig(pse[n], 3)]
                                       }))
         }
-        a.notes.append("Task: seed 002's 1-D regression y = cos 4x, x ~ U[-2 pi, 2 pi]; network s is trained only on the training points of the s-th third of the range ([-2 pi, -2 pi/3), [-2 pi/3, 2 pi/3), [2 pi/3, 2 pi]), from its own initialization (seed 002 eqs. 1-2, tanh, input bias, widths \(c.baseWidth) * 2^(L-l), L = \(c.depth)), by Adam (lr \(sig(c.learningRate, 2)), \(c.steps) steps, \(c.batchSize > 0 ? "batch \(c.batchSize)" : "full batch")) on Q with l_{1,2}, lambda = \(sig(c.lambda, 2)) on every layer and the readout. L(alpha, beta) is the half MSE on \(c.evalSamples) test points of the whole range.")
+        a.notes.append("Task: seed 002's 1-D regression y = cos 4x, x ~ U[-2 pi, 2 pi]; network s is trained only on the training points of the s-th third of the range ([-2 pi, -2 pi/3), [-2 pi/3, 2 pi/3), [2 pi/3, 2 pi]), from its own initialization (seed 002 eqs. 1-2, tanh, input bias, widths \(c.baseWidth) * 2^(L-l), L = \(c.depth)), by Adam (lr \(sig(c.learningRate, 2)) on the standard-parameterization weights, ConvexSupport.adamScales; \(c.steps) steps, \(c.batchSize > 0 ? "batch \(c.batchSize)" : "full batch")) on Q with l_{1,2}, lambda = \(sig(c.lambda, 2)) on every layer and the readout. L(alpha, beta) is the half MSE on \(c.evalSamples) test points of the whole range.")
         a.notes.append("Construction (Appendix D is missing from the seed; our design, documented in FeatureDistributionInterpolation): the interpolant's layer l holds the union of the three networks' neurons with masses alpha/m, beta/m, gamma/m; the incoming weights of every neuron are the ridge fit (lambda = \(sig(c.relativeRidge, 2)) tr K, L^2(rho) penalty) of the original network's pre-activations on \(c.fitSamples) training points from the interpolant's own mixed features; layer 1 is copied (the input distribution is common); each neuron keeps its readout weight. In the exact-fit limit the interpolant is sum_s pi_s f_s, so convexity of L in the feature view holds up to the measured fit residual, which is what claim 1 tests. The seed's Q would add the regularizer; we plot the loss.")
         return a
     }
