@@ -51,6 +51,7 @@ public struct ExperimentRegistry: Sendable {
         AnyExperiment(FeatureTangentSpaceExperiment()),
         // Issue #14, seed 002 sec. VII-D / figs. 1, 5-7 (branch convex-landscape): landscape and classification.
         AnyExperiment(ConvexLandscapeExperiment()),
+        AnyExperiment(ConvexClassificationExperiment()),
     ])
 
     public var ids: [String] { experiments.map { $0.id } }
