@@ -31,7 +31,7 @@ public struct ConvexClassificationExperiment: Experiment {
     public var source: String { "seed 002 sec. VII-B, figs. 1 (bottom), 5, 6 (digits and a 64-class Gaussian mixture in 1600 dimensions in place of mini-ImageNet embeddings)" }
     public var summary: String { "Classification heads: u-v correlation per layer, approximation variance vs depth, l_{1,2} vs l_{2,1} weight sparsity" }
     public var claimText: String { "On a classification task (the seed: mini-ImageNet embeddings) fully trained l_{1,2}-regularized networks satisfy Proposition 1's linear relation between u_j and v_j in every layer (correlations 0.87, 0.96, 0.92, 0.86), the approximation variance decreases as L increases (fig. 5), and l_{1,2} gives sparser weights than l_{2,1} in every layer (fig. 6)." }
-    public var estimates: (quick: String, full: String) { ("15 s", "10 h") }
+    public var estimates: (quick: String, full: String) { ("14 s", "100 h or more (not run)") }
     public var quickNote: String { "L = 1, 2, 3 (full: 1...4); widths 16 * 2^(L-l) on the digits (full: 1000 * 2^(L-l)) and 24 * 2^(L-l) on the mixture (full: 1000 * 2^(L-l)); mixture 16 classes in 64 dimensions (signal rank 16), 40 / 10 / 20 per class (full: the seed's 64 classes, 1600 dimensions, signal rank 64, 420 / 60 / 120 per class = 26,880 / 3,840 / 7,680); lambda from {1e-4} (full: best validation accuracy over {1e-5, 1e-4, 1e-3}); full-batch Adam 4e-3 for 1200 steps (full: the seed's Adam 1e-4, batch 128, 200 epochs)" }
     public func configuration(_ p: Preset) -> Config {
         p == .quick ? Config(datasets: ["digits", "gaussian-mixture"], images: "digits", gmClasses: 16, gmDimension: 64, gmSignalDimension: 16, gmSeparation: 4,

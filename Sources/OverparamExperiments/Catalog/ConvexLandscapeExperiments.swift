@@ -32,7 +32,7 @@ public struct ConvexLandscapeExperiment: Experiment {
     public var source: String { "seed 002 sec. VII-D, fig. 7 (Appendix D missing: layerwise convex construction designed here)" }
     public var summary: String { "Loss surface L(alpha, beta) of the feature-distribution interpolation of three networks (convex) vs parameter interpolation (barrier)" }
     public var claimText: String { "For three networks trained on disjoint thirds of the input range, the loss of the network whose per-layer feature distribution is alpha rho_1 + beta rho_2 + (1 - alpha - beta) rho_3 (weights fitted layer by layer) is a convex function of (alpha, beta) (fig. 7: unimodal, looks convex); naive interpolation of the parameters has no such property." }
-    public var estimates: (quick: String, full: String) { ("5 s", "1.5 h") }
+    public var estimates: (quick: String, full: String) { ("10 s", "3 h") }
     public var quickNote: String { "n = 600 train / 600 test (full: the seed's 60k / 60k), L = 3 with widths 32 * 2^(L-l) = 128, 64, 32 (full: 500 * 2^(L-l) = 2000, 1000, 500), Adam lr 3e-3 (standard-parameterization scales) full-batch for 3000 steps on each third (full: the seed's lr 1e-4, batch 128, 40,000 steps), layer fits on all 600 training points (full: 6000), L on 600 test points (full: 10,000), grid spacing 1/10 in both" }
     public func configuration(_ p: Preset) -> Config {
         p == .quick ? Config(trainSamples: 600, testSamples: 600, depth: 3, baseWidth: 32, lambda: 1e-5, learningRate: 3e-3, steps: 3000, batchSize: 0,
