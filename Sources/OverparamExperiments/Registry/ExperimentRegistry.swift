@@ -49,14 +49,15 @@ public struct ExperimentRegistry: Sendable {
         AnyExperiment(FeatureWeightsExperiment()),
         AnyExperiment(FeatureRepopulationExperiment()),
         AnyExperiment(FeatureTangentSpaceExperiment()),
-        // Issue #14 (seed 002), diagnostics part: optimality, depth, features, sparsity.
+        // Issue #14 (seed 002): convex formulation of deep networks.
         AnyExperiment(ConvexOptimalityExperiment()),
         AnyExperiment(ConvexDepthExperiment()),
         AnyExperiment(ConvexFeaturesExperiment()),
         AnyExperiment(ConvexSparsityExperiment()),
-        // Issue #14, seed 002: finite convex program and sub-network discretization (branch convex-program).
         AnyExperiment(ConvexProgramExperiment()),
         AnyExperiment(ConvexDiscretizationExperiment()),
+        AnyExperiment(ConvexLandscapeExperiment()),
+        AnyExperiment(ConvexClassificationExperiment()),
     ])
 
     public var ids: [String] { experiments.map { $0.id } }
