@@ -14,7 +14,7 @@ struct ReproduceCommand: ParsableCommand {
     @Option(help: "TOML file with [experiment-id] tables overriding configuration keys.") var config: String?
     @Option(help: "Output folder (run store, figures, report).") var out: String = "overparam-report"
     @Option(help: "Global seed: every random number of every run derives from it.") var seed: UInt64 = 0
-    @Option(help: "Runs executed in parallel.") var jobs: Int = 1
+    @Option(help: "Runs executed in parallel (default: the number of cores; each run then uses one thread). Use --jobs 1 for big full presets that need the memory or the cores inside one run.") var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Folder with the MNIST IDX files (train-/t10k-images-idx3-ubyte, -labels-idx1-ubyte, optionally .gz): the image experiments use them instead of the bundled digits.") var mnist: String?
     @Option(help: "Run only slice i of N of every sweep (i/N, 0 <= i < N), e.g. from a Slurm job array.") var shard: String?
     @Flag(help: "Exit with status 1 if a claim fails.") var strict = false
