@@ -19,7 +19,8 @@ struct ConvexExperimentTests {
         t.base = 4; t.trainSamples = 64; t.testSamples = 16; t.varianceSamples = 16; t.steps = 300; t.recordEvery = 100; t.learningRate = 1e-2
         t.targetRMSE = 0.6; t.rmseTolerance = 0.05; t.lambdaMin = 1e-6; t.lambdaMax = 10; t.tuneIterations = 4
         let r = try ConvexSupport.tune(depth: 2, kind: .l12, task: t, seed: 3)
-        #expect(r.trials.count >= 2)
+        // One trial only when lambdaMin already lands within tolerance or misses the target from above (unreachable).
+        if r.trials.count == 1 { #expect(r.reached || r.trials[0].rmse > t.targetRMSE * (1 + t.rmseTolerance)) }
         let best = r.trials.map { abs(log($0.rmse / t.targetRMSE)) }.min()!
         #expect(abs(log(r.run.trainRMSE / t.targetRMSE)) == best)
         #expect(r.run.records.count == 4 && r.run.variance.count == 4)
