@@ -69,7 +69,7 @@ public struct ConvexTaskConfig: Codable, Sendable {
     /// The quick setting: base 8 (widths 8...64), 256 samples, full-batch Adam 3e-3 for 3000 steps, target RMSE 0.05.
     public static let quick = ConvexTaskConfig(trainSamples: 256, testSamples: 2048, base: 8, learningRate: 3e-3,
                                                steps: 3000, batchSize: 0, targetRMSE: 0.05, rmseTolerance: 0.15,
-                                               lambdaMin: 1e-6, lambdaMax: 1e-1, tuneIterations: 4, varianceSamples: 256, recordEvery: 100)
+                                               lambdaMin: 1e-6, lambdaMax: 1e-1, tuneIterations: 6, varianceSamples: 256, recordEvery: 100)
 
     /// The quick setting of the depth comparisons (L = 1...4): base 16, Adam 5e-3, target RMSE 0.1.
     public static var quickDepth: ConvexTaskConfig {
