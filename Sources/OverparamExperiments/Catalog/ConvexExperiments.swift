@@ -8,6 +8,7 @@ public struct ConvexExperimentConfig: Codable, Sendable {
     public var steps: Int; public var batchSize: Int; public var targetRMSE: Double; public var rmseTolerance: Double
     public var lambdaMin: Double; public var lambdaMax: Double; public var tuneIterations: Int; public var varianceSamples: Int
     public var lambdaFactor: Double; public var continuationSteps: Int; public var depthLearningRates: [Double]
+    public var annealFactor: Double
     public var recordEvery: Int
     /// The depths L trained (one network each per repetition).
     public var depths: [Int]
@@ -24,7 +25,7 @@ public struct ConvexExperimentConfig: Codable, Sendable {
          featureSamples: Int = 20, gridPoints: Int = 512, sparsityPoints: Int = 61) {
         trainSamples = t.trainSamples; testSamples = t.testSamples; base = t.base; learningRate = t.learningRate; steps = t.steps
         batchSize = t.batchSize; targetRMSE = t.targetRMSE; rmseTolerance = t.rmseTolerance; lambdaMin = t.lambdaMin; lambdaMax = t.lambdaMax
-        tuneIterations = t.tuneIterations; lambdaFactor = t.lambdaFactor; continuationSteps = t.continuationSteps; depthLearningRates = t.depthLearningRates; varianceSamples = t.varianceSamples; recordEvery = t.recordEvery
+        tuneIterations = t.tuneIterations; lambdaFactor = t.lambdaFactor; continuationSteps = t.continuationSteps; depthLearningRates = t.depthLearningRates; annealFactor = t.annealFactor; varianceSamples = t.varianceSamples; recordEvery = t.recordEvery
         self.depths = depths; self.regularizers = regularizers.map(\.rawValue); self.repetitions = repetitions
         self.featureSamples = featureSamples; self.gridPoints = gridPoints; self.sparsityPoints = sparsityPoints
     }
@@ -33,7 +34,7 @@ public struct ConvexExperimentConfig: Codable, Sendable {
         var t = ConvexTaskConfig(trainSamples: trainSamples, testSamples: testSamples, base: base, learningRate: learningRate, steps: steps,
                          batchSize: batchSize, targetRMSE: targetRMSE, rmseTolerance: rmseTolerance, lambdaMin: lambdaMin, lambdaMax: lambdaMax,
                          tuneIterations: tuneIterations, lambdaFactor: lambdaFactor, continuationSteps: continuationSteps, varianceSamples: varianceSamples, recordEvery: recordEvery)
-        t.depthLearningRates = depthLearningRates
+        t.depthLearningRates = depthLearningRates; t.annealFactor = annealFactor
         return t
     }
 

@@ -58,6 +58,11 @@ public struct ConvexTaskConfig: Codable, Sendable {
     /// lambdaMin, from the initialization) runs `steps` steps.
     public var lambdaFactor: Double
     public var continuationSteps: Int
+    /// The first stage (from the initialization) runs at Adam's rate; every continuation stage at `annealFactor`
+    /// times it (1: the same rate). So the network at the end of a stage is a settled point of that lambda rather
+    /// than a snapshot of Adam's oscillation, and a stage does not kick the network out of the previous stage's
+    /// minimum: RMSE(lambda) along the path is smooth enough to land in the window.
+    public var annealFactor: Double = 0.2
     /// E_x of V(w, u) is the mean over the first `varianceSamples` training inputs.
     public var varianceSamples: Int
     /// Record Q, V and the RMSE every `recordEvery` steps.
@@ -94,7 +99,7 @@ public struct ConvexTaskConfig: Codable, Sendable {
     /// One line for the experiment notes.
     public var note: String {
         "1-D task x ~ U[-2 pi, 2 pi], y = cos 4x, \(trainSamples) train / \(testSamples) test samples, widths m^(l) = \(base) 2^(L-l), tanh, input bias 1, "
-            + "Adam \(depthLearningRates.isEmpty ? sig(learningRate, 2) : depthLearningRates.map { sig($0, 2) }.joined(separator: " / ") + " for L = 1, 2, ...") (standard-parameterization scale) for \(steps) steps, " + (batchSize == 0 ? "full batch" : "batch \(batchSize)")
+            + "Adam \(annealFactor == 1 ? "" : "(continuation stages at \(sig(annealFactor, 2)) x the rate) ")\(depthLearningRates.isEmpty ? sig(learningRate, 2) : depthLearningRates.map { sig($0, 2) }.joined(separator: " / ") + " for L = 1, 2, ...") (standard-parameterization scale) for \(steps) steps, " + (batchSize == 0 ? "full batch" : "batch \(batchSize)")
             + ", lambda tuned to train RMSE \(sig(targetRMSE, 2)) +- \(Int((rmseTolerance * 100).rounded())) % by continuation (first \(steps) steps at lambda = \(sig(lambdaMin, 2)) from the initialization, then lambda x \(sig(lambdaFactor, 2)) per stage of \(continuationSteps) steps continuing from the current weights and Adam state, up to \(sig(lambdaMax, 2)); on overshoot up to \(tuneIterations) log-bisection trials continuing from the last network below the window)"
             + "; V(w, u) averaged over \(varianceSamples) training inputs"
     }
@@ -187,8 +192,11 @@ public enum ConvexSupport {
         /// RMSE every `recordEvery` steps (and at the end of the stage).
         mutating func advance(_ count: Int, kind: ConvexRegularizerKind, lambda: Double, task c: ConvexTaskConfig, data: Data, seed: UInt64) throws {
             let objective = ConvexObjective(regularizer: try kind.regularizer(depth: network.depth, lambda: lambda))
+            // The first stage (no steps yet) at Adam's rate, every continuation stage at annealFactor times it.
+            let rate = c.learningRate(depth: network.depth) * (steps > 0 ? c.annealFactor : 1)
             var done = 0
             while done < count {
+                adam.learningRate = rate
                 var o = ConvexTrainingOptions()
                 o.steps = Swift.min(c.recordEvery, count - done)
                 o.recordEvery = o.steps
@@ -226,8 +234,8 @@ public enum ConvexSupport {
         guard c.steps >= 1, c.continuationSteps >= 1, c.recordEvery >= 1, c.varianceSamples >= 1 else {
             throw OverparamError.invalidArgument(name: "steps", problem: "need steps, continuationSteps, recordEvery and varianceSamples >= 1")
         }
-        guard c.lambdaMin > 0, c.lambdaMax > c.lambdaMin, c.lambdaFactor > 1, c.targetRMSE > 0, c.rmseTolerance > 0, c.tuneIterations >= 0 else {
-            throw OverparamError.invalidArgument(name: "tuning", problem: "need 0 < lambdaMin < lambdaMax, lambdaFactor > 1, targetRMSE > 0, rmseTolerance > 0, tuneIterations >= 0")
+        guard c.lambdaMin > 0, c.lambdaMax > c.lambdaMin, c.lambdaFactor > 1, c.annealFactor > 0, c.annealFactor <= 1, c.targetRMSE > 0, c.rmseTolerance > 0, c.tuneIterations >= 0 else {
+            throw OverparamError.invalidArgument(name: "tuning", problem: "need 0 < lambdaMin < lambdaMax, lambdaFactor > 1, 0 < annealFactor <= 1, targetRMSE > 0, rmseTolerance > 0, tuneIterations >= 0")
         }
     }
 
