@@ -48,7 +48,7 @@ public struct ConvexExperimentConfig: Codable, Sendable {
     }
 
     static let quickNote = "base 8 (widths 8 2^(L-l), i.e. 8...64; full: 1000, i.e. 1000...8000), 256 train samples (full: 60k), full-batch Adam 3e-3 for 3000 steps from the initialization at lambda = 1e-6, then lambda continuation (x 2 per stage of 300 steps at 0.2 x the rate, bisection on overshoot) to train RMSE 0.05 +- 15 % (full: 1e-4 +- 10 %, Adam 1e-4, batch 128, 2000 epochs)"
-    static let quickDepthNote = "base 32 (widths 32 2^(L-l), i.e. 32...256; full: 1000...8000), 256 train samples (full: 60k), full-batch Adam 5e-3 (3e-2 at L = 1) for 3000 steps from the initialization at lambda = 1e-5, then lambda continuation (x 2 per stage of 200 steps at 0.2 x the rate, bisection on overshoot) to train RMSE 0.15 +- 15 % (full: 1e-4 +- 10 %, Adam 1e-4, batch 128, 2000 epochs)"
+    static let quickDepthNote = "base 32 (widths 32 2^(L-l), i.e. 32...256; full: 1000...8000), 256 train samples (full: 60k), full-batch Adam 5e-3 (3e-2 at L = 1) for 4000 steps from the initialization at lambda = 1e-5, then lambda continuation (x 2 per stage of 200 steps at 0.2 x the rate, bisection on overshoot) to train RMSE 0.15 +- 15 % (full: 1e-4 +- 10 %, Adam 1e-4, batch 128, 2000 epochs)"
 }
 
 extension RunKey {

@@ -90,12 +90,12 @@ public struct ConvexTaskConfig: Codable, Sendable {
                                                lambdaMin: 1e-6, lambdaMax: 1e-1, tuneIterations: 6, lambdaFactor: 2, continuationSteps: 300, varianceSamples: 256, recordEvery: 100)
 
     /// The quick setting of the depth comparisons (L = 1...4): base 32, Adam 5e-3 (3e-2 at L = 1), target RMSE 0.15
-    /// (every depth fits below the window at lambdaMin, so lambda, not the step budget, sets the RMSE; at 0.1 the
+    /// and 4000 first-stage steps (every depth fits below the window at lambdaMin, so lambda, not the step budget, sets the RMSE; at 0.1 the
     /// L = 1 and L = 3 networks land at lambdaMin), continuation from lambda = 1e-5 in stages of 200 steps.
     public static var quickDepth: ConvexTaskConfig {
         var t = quick
         t.base = 32; t.learningRate = 5e-3; t.depthLearningRates = [3e-2, 5e-3, 5e-3, 5e-3]; t.targetRMSE = 0.15
-        t.lambdaMin = 1e-5; t.continuationSteps = 200
+        t.steps = 4000; t.lambdaMin = 1e-5; t.continuationSteps = 200
         return t
     }
 
