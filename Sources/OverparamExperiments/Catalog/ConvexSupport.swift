@@ -36,6 +36,12 @@ public struct ConvexTaskConfig: Codable, Sendable {
     public var base: Int
     /// Adam's learning rate on the standard-parameterization weights (the seed: 1e-4); see ``ConvexSupport/adamScales(_:)``.
     public var learningRate: Double
+    /// Adam's rate per depth: entry L - 1 for depth L (empty, or shorter than L: `learningRate`). The quick depth
+    /// comparisons need a larger rate at L = 1, whose single layer must grow first-layer weights of order 4 to make
+    /// the 8 periods of cos 4x (a slow direction at the rate that keeps L = 2...4 stable).
+    public var depthLearningRates: [Double] = []
+    /// Adam's rate for depth L.
+    public func learningRate(depth: Int) -> Double { depth >= 1 && depth <= depthLearningRates.count ? depthLearningRates[depth - 1] : learningRate }
     /// Adam steps per training run.
     public var steps: Int
     /// Minibatch size (0: full batch).
@@ -47,16 +53,28 @@ public struct ConvexTaskConfig: Codable, Sendable {
     public var lambdaMin: Double
     public var lambdaMax: Double
     public var tuneIterations: Int
+    /// The continuation of ``ConvexSupport/tune(depth:kind:task:seed:)``: lambda grows by `lambdaFactor` per stage
+    /// and each stage (and each bisection trial) continues `continuationSteps` Adam steps; the first stage (at
+    /// lambdaMin, from the initialization) runs `steps` steps.
+    public var lambdaFactor: Double
+    public var continuationSteps: Int
+    /// The first stage (from the initialization) runs at Adam's rate; every continuation stage at `annealFactor`
+    /// times it (1: the same rate). So the network at the end of a stage is a settled point of that lambda rather
+    /// than a snapshot of Adam's oscillation, and a stage does not kick the network out of the previous stage's
+    /// minimum: RMSE(lambda) along the path is smooth enough to land in the window.
+    public var annealFactor: Double = 0.2
     /// E_x of V(w, u) is the mean over the first `varianceSamples` training inputs.
     public var varianceSamples: Int
     /// Record Q, V and the RMSE every `recordEvery` steps.
     public var recordEvery: Int
 
     public init(trainSamples: Int, testSamples: Int, base: Int, learningRate: Double, steps: Int, batchSize: Int, targetRMSE: Double,
-                rmseTolerance: Double, lambdaMin: Double, lambdaMax: Double, tuneIterations: Int, varianceSamples: Int, recordEvery: Int) {
+                rmseTolerance: Double, lambdaMin: Double, lambdaMax: Double, tuneIterations: Int, lambdaFactor: Double, continuationSteps: Int,
+                varianceSamples: Int, recordEvery: Int) {
         self.trainSamples = trainSamples; self.testSamples = testSamples; self.base = base; self.learningRate = learningRate
         self.steps = steps; self.batchSize = batchSize; self.targetRMSE = targetRMSE; self.rmseTolerance = rmseTolerance
         self.lambdaMin = lambdaMin; self.lambdaMax = lambdaMax; self.tuneIterations = tuneIterations
+        self.lambdaFactor = lambdaFactor; self.continuationSteps = continuationSteps
         self.varianceSamples = varianceSamples; self.recordEvery = recordEvery
     }
 
@@ -64,25 +82,28 @@ public struct ConvexTaskConfig: Codable, Sendable {
     /// neither the batch size nor the number of epochs: batch 128 and 2000 epochs (about 940k steps) are our choice.
     public static let seed002 = ConvexTaskConfig(trainSamples: 60_000, testSamples: 60_000, base: 1000, learningRate: 1e-4,
                                                  steps: 2000 * 469, batchSize: 128, targetRMSE: 1e-4, rmseTolerance: 0.1,
-                                                 lambdaMin: 1e-9, lambdaMax: 1e-1, tuneIterations: 8, varianceSamples: 2000, recordEvery: 469 * 20)
+                                                 lambdaMin: 1e-9, lambdaMax: 1e-1, tuneIterations: 8, lambdaFactor: 2, continuationSteps: 200 * 469, varianceSamples: 2000, recordEvery: 469 * 20)
 
     /// The quick setting: base 8 (widths 8...64), 256 samples, full-batch Adam 3e-3 for 3000 steps, target RMSE 0.05.
     public static let quick = ConvexTaskConfig(trainSamples: 256, testSamples: 2048, base: 8, learningRate: 3e-3,
                                                steps: 3000, batchSize: 0, targetRMSE: 0.05, rmseTolerance: 0.15,
-                                               lambdaMin: 1e-6, lambdaMax: 1e-1, tuneIterations: 4, varianceSamples: 256, recordEvery: 100)
+                                               lambdaMin: 1e-6, lambdaMax: 1e-1, tuneIterations: 6, lambdaFactor: 2, continuationSteps: 300, varianceSamples: 256, recordEvery: 100)
 
-    /// The quick setting of the depth comparisons (L = 1...4): base 16, Adam 5e-3, target RMSE 0.1.
+    /// The quick setting of the depth comparisons (L = 1...4): base 32, Adam 5e-3 (3e-2 at L = 1), target RMSE 0.15
+    /// and 4000 first-stage steps (every depth fits below the window at lambdaMin, so lambda, not the step budget, sets the RMSE; at 0.1 the
+    /// L = 1 and L = 3 networks land at lambdaMin), continuation from lambda = 1e-5 in stages of 200 steps.
     public static var quickDepth: ConvexTaskConfig {
         var t = quick
-        t.base = 16; t.learningRate = 5e-3; t.targetRMSE = 0.1
+        t.base = 32; t.learningRate = 5e-3; t.depthLearningRates = [3e-2, 5e-3, 5e-3, 5e-3]; t.targetRMSE = 0.15
+        t.steps = 4000; t.lambdaMin = 1e-5; t.continuationSteps = 200
         return t
     }
 
     /// One line for the experiment notes.
     public var note: String {
         "1-D task x ~ U[-2 pi, 2 pi], y = cos 4x, \(trainSamples) train / \(testSamples) test samples, widths m^(l) = \(base) 2^(L-l), tanh, input bias 1, "
-            + "Adam \(sig(learningRate, 2)) (standard-parameterization scale) for \(steps) steps, " + (batchSize == 0 ? "full batch" : "batch \(batchSize)")
-            + ", lambda tuned in [\(sig(lambdaMin, 2)), \(sig(lambdaMax, 2))] (\(tuneIterations) log-bisection steps) to train RMSE \(sig(targetRMSE, 2)) +- \(Int((rmseTolerance * 100).rounded())) %"
+            + "Adam \(annealFactor == 1 ? "" : "(continuation stages at \(sig(annealFactor, 2)) x the rate) ")\(depthLearningRates.isEmpty ? sig(learningRate, 2) : depthLearningRates.map { sig($0, 2) }.joined(separator: " / ") + " for L = 1, 2, ...") (standard-parameterization scale) for \(steps) steps, " + (batchSize == 0 ? "full batch" : "batch \(batchSize)")
+            + ", lambda tuned to train RMSE \(sig(targetRMSE, 2)) +- \(Int((rmseTolerance * 100).rounded())) % by continuation (first \(steps) steps at lambda = \(sig(lambdaMin, 2)) from the initialization, then lambda x \(sig(lambdaFactor, 2)) per stage of \(continuationSteps) steps continuing from the current weights and Adam state, up to \(sig(lambdaMax, 2)); on overshoot up to \(tuneIterations) log-bisection trials continuing from the last network below the window)"
             + "; V(w, u) averaged over \(varianceSamples) training inputs"
     }
 }
@@ -141,72 +162,138 @@ public enum ConvexSupport {
         return (s / Double(f.rows)).squareRoot()
     }
 
-    /// Train the depth-L network of the task with the regularizer `kind` and weight lambda from the initialization of
-    /// `seed` (the same initialization for every lambda), recording Q, V(w, u) and the RMSE every `recordEvery` steps.
-    public static func train(depth: Int, kind: ConvexRegularizerKind, lambda: Double, task c: ConvexTaskConfig, seed: UInt64) throws -> ConvexRun {
-        guard c.steps >= 1, c.recordEvery >= 1, c.varianceSamples >= 1 else {
-            throw OverparamError.invalidArgument(name: "steps", problem: "need steps, recordEvery and varianceSamples >= 1")
+    /// The task's data: train (x, y), test (x, y) and the inputs over which V(w, u) is averaged.
+    struct Data {
+        var x: Matrix, y: Matrix, testX: Matrix, testY: Matrix, varianceX: Matrix
+        init(_ c: ConvexTaskConfig, seed: UInt64) throws {
+            (x, y) = try ConvexSupport.data(c.trainSamples, seed: seed)
+            (testX, testY) = try ConvexSupport.data(c.testSamples, seed: seed ^ 0x7E57)
+            varianceX = x.rows(at: Array(0..<Swift.min(c.varianceSamples, x.rows)))
         }
-        let (x, y) = try data(c.trainSamples, seed: seed)
-        let (tx, ty) = try data(c.testSamples, seed: seed ^ 0x7E57)
-        let vx = x.rows(at: Array(0..<Swift.min(c.varianceSamples, x.rows)))
-        var net = try DeepFeatureNetwork(inputDimension: 1, hiddenWidths: try DeepFeatureNetwork.seedWidths(depth: depth, base: c.base),
-                                         activation: .tanh, inputBias: 1, seed: seed ^ 0x1E7)
-        let reg = try kind.regularizer(depth: depth, lambda: lambda)
-        let objective = ConvexObjective(regularizer: reg)
-        var adam = Adam(learningRate: c.learningRate, scales: adamScales(net.layout))
-        var records = [ConvexTrainingRecord](), variance = [ApproximationVariance]()
-        var done = 0, chunk = 0
-        variance.append(try ApproximationVariance(net, inputs: vx))
-        while done < c.steps {
-            var o = ConvexTrainingOptions()
-            o.steps = Swift.min(c.recordEvery, c.steps - done)
-            o.recordEvery = o.steps
-            o.batchSize = c.batchSize == 0 ? nil : c.batchSize
-            o.seed = seed &+ UInt64(chunk)
-            let r = try ConvexTrainer.train(&net, inputs: x, targets: y, objective: objective, optimizer: &adam, options: o)
-            if records.isEmpty, var first = r.first { first.step = 0; records.append(first) }
-            done += o.steps; chunk += 1
-            if var last = r.last { last.step = done; records.append(last) }
-            variance.append(try ApproximationVariance(net, inputs: vx))
-        }
-        return ConvexRun(depth: depth, kind: kind, lambda: lambda, network: net, regularizer: reg, records: records, variance: variance,
-                         trainRMSE: try rmse(net, x, y), testRMSE: try rmse(net, tx, ty))
     }
 
-    /// Tune lambda so that the final train RMSE is `targetRMSE` (within `rmseTolerance`, relative): the train RMSE
-    /// grows with lambda, so bisect in log lambda over [lambdaMin, lambdaMax] (each trial a full training run from the
-    /// same initialization), interpolating log RMSE linearly in log lambda (clamped to the inner 80 % of the current
-    /// bracket). When even lambdaMin leaves the RMSE above the target (the budget cannot fit that well) or lambdaMax
-    /// leaves it below, the end point is returned with `reached = false`.
+    /// A point on a training path: the network, Adam's state and the records so far (a value: copying it keeps a
+    /// point to continue from).
+    struct PathState {
+        var network: DeepFeatureNetwork
+        var adam: Adam
+        var records = [ConvexTrainingRecord]()
+        var variance = [ApproximationVariance]()
+        var steps = 0, chunks = 0
+        var lambda = Double.nan
+        var trainRMSE = Double.nan
+
+        /// The initialization of `seed` (the same for every lambda and every path).
+        init(depth: Int, task c: ConvexTaskConfig, data: Data, seed: UInt64) throws {
+            network = try DeepFeatureNetwork(inputDimension: 1, hiddenWidths: try DeepFeatureNetwork.seedWidths(depth: depth, base: c.base),
+                                             activation: .tanh, inputBias: 1, seed: seed ^ 0x1E7)
+            adam = Adam(learningRate: c.learningRate(depth: depth), scales: ConvexSupport.adamScales(network.layout))
+            variance.append(try ApproximationVariance(network, inputs: data.varianceX))
+        }
+
+        /// Continue `count` Adam steps with the regularizer `kind` at weight lambda, recording Q, V(w, u) and the
+        /// RMSE every `recordEvery` steps (and at the end of the stage).
+        mutating func advance(_ count: Int, kind: ConvexRegularizerKind, lambda: Double, task c: ConvexTaskConfig, data: Data, seed: UInt64) throws {
+            let objective = ConvexObjective(regularizer: try kind.regularizer(depth: network.depth, lambda: lambda))
+            // The first stage (no steps yet) at Adam's rate, every continuation stage at annealFactor times it.
+            let rate = c.learningRate(depth: network.depth) * (steps > 0 ? c.annealFactor : 1)
+            var done = 0
+            while done < count {
+                adam.learningRate = rate
+                var o = ConvexTrainingOptions()
+                o.steps = Swift.min(c.recordEvery, count - done)
+                o.recordEvery = o.steps
+                o.batchSize = c.batchSize == 0 ? nil : c.batchSize
+                o.seed = seed &+ UInt64(chunks)
+                let r = try ConvexTrainer.train(&network, inputs: data.x, targets: data.y, objective: objective, optimizer: &adam, options: o)
+                if records.isEmpty, var first = r.first { first.step = 0; records.append(first) }
+                done += o.steps; steps += o.steps; chunks += 1
+                if var last = r.last { last.step = steps; records.append(last) }
+                variance.append(try ApproximationVariance(network, inputs: data.varianceX))
+            }
+            self.lambda = lambda
+            trainRMSE = try ConvexSupport.rmse(network, data.x, data.y)
+        }
+
+        func run(kind: ConvexRegularizerKind, data: Data) throws -> ConvexRun {
+            ConvexRun(depth: network.depth, kind: kind, lambda: lambda, network: network,
+                      regularizer: try kind.regularizer(depth: network.depth, lambda: lambda), records: records, variance: variance,
+                      trainRMSE: trainRMSE, testRMSE: try ConvexSupport.rmse(network, data.testX, data.testY))
+        }
+    }
+
+    /// Train the depth-L network of the task with the regularizer `kind` and weight lambda for `steps` Adam steps from
+    /// the initialization of `seed` (the same initialization for every lambda), recording Q, V(w, u) and the RMSE
+    /// every `recordEvery` steps.
+    public static func train(depth: Int, kind: ConvexRegularizerKind, lambda: Double, task c: ConvexTaskConfig, seed: UInt64) throws -> ConvexRun {
+        try validate(c)
+        let d = try Data(c, seed: seed)
+        var s = try PathState(depth: depth, task: c, data: d, seed: seed)
+        try s.advance(c.steps, kind: kind, lambda: lambda, task: c, data: d, seed: seed)
+        return try s.run(kind: kind, data: d)
+    }
+
+    static func validate(_ c: ConvexTaskConfig) throws {
+        guard c.steps >= 1, c.continuationSteps >= 1, c.recordEvery >= 1, c.varianceSamples >= 1 else {
+            throw OverparamError.invalidArgument(name: "steps", problem: "need steps, continuationSteps, recordEvery and varianceSamples >= 1")
+        }
+        guard c.lambdaMin > 0, c.lambdaMax > c.lambdaMin, c.lambdaFactor > 1, c.annealFactor > 0, c.annealFactor <= 1, c.targetRMSE > 0, c.rmseTolerance > 0, c.tuneIterations >= 0 else {
+            throw OverparamError.invalidArgument(name: "tuning", problem: "need 0 < lambdaMin < lambdaMax, lambdaFactor > 1, 0 < annealFactor <= 1, targetRMSE > 0, rmseTolerance > 0, tuneIterations >= 0")
+        }
+    }
+
+    /// Tune lambda so that the final train RMSE is `targetRMSE` within `rmseTolerance` (relative) by continuation
+    /// along one training path (the train RMSE grows with lambda):
+    /// 1. train `steps` Adam steps from the initialization at lambda = lambdaMin (the near-interpolating fit);
+    /// 2. multiply lambda by `lambdaFactor` and continue `continuationSteps` steps from the current weights and Adam
+    ///    state, until the train RMSE is within the tolerance (done) or above it (overshoot), or lambda would pass
+    ///    lambdaMax;
+    /// 3. on overshoot, bisect log lambda between the last point below the window and the overshoot (at most
+    ///    `tuneIterations` times), each trial continuing `continuationSteps` steps from the last point below the
+    ///    window; a trial that is still below the window becomes that point.
+    /// Each stage changes lambda by a small factor from a network already near the optimum of the previous lambda,
+    /// so RMSE(lambda) along the path is smooth and the window is found in a few short stages, where bisection with
+    /// retraining from scratch at a fixed budget saw a noisy RMSE(lambda). The returned network is the one that
+    /// landed (its records are the whole path: Q is evaluated at the lambda in use at each record step); when none
+    /// landed, the point closest to the target in log RMSE, with `reached = false` (lambdaMin already above the
+    /// window: the budget cannot fit that well; lambdaMax still below it).
     public static func tune(depth: Int, kind: ConvexRegularizerKind, task c: ConvexTaskConfig, seed: UInt64) throws -> ConvexTuning {
-        guard c.lambdaMin > 0, c.lambdaMax > c.lambdaMin, c.targetRMSE > 0, c.rmseTolerance > 0, c.tuneIterations >= 0 else {
-            throw OverparamError.invalidArgument(name: "tuning", problem: "need 0 < lambdaMin < lambdaMax, targetRMSE > 0, rmseTolerance > 0, tuneIterations >= 0")
-        }
-        let target = c.targetRMSE, logT = Foundation.log(target)
+        try validate(c)
+        let d = try Data(c, seed: seed)
+        let lo = c.targetRMSE * (1 - c.rmseTolerance), hi = c.targetRMSE * (1 + c.rmseTolerance), logT = Foundation.log(c.targetRMSE)
         var trials = [(lambda: Double, rmse: Double)]()
-        var best: ConvexRun? = nil
-        func attempt(_ lam: Double) throws -> ConvexRun {
-            let r = try train(depth: depth, kind: kind, lambda: lam, task: c, seed: seed)
-            trials.append((lam, r.trainRMSE))
-            if best == nil || abs(Foundation.log(r.trainRMSE) - logT) < abs(Foundation.log(best!.trainRMSE) - logT) { best = r }
-            return r
+        var best: PathState? = nil
+        func note(_ s: PathState) {
+            trials.append((s.lambda, s.trainRMSE))
+            if best == nil || abs(Foundation.log(s.trainRMSE) - logT) < abs(Foundation.log(best!.trainRMSE) - logT) { best = s }
         }
-        func within(_ r: ConvexRun) -> Bool { abs(r.trainRMSE / target - 1) <= c.rmseTolerance }
-        let lo = try attempt(c.lambdaMin)
-        if within(lo) || lo.trainRMSE > target { return ConvexTuning(run: best!, trials: trials, reached: within(best!)) }
-        let hi = try attempt(c.lambdaMax)
-        if within(hi) || hi.trainRMSE < target { return ConvexTuning(run: best!, trials: trials, reached: within(best!)) }
-        var a = (Foundation.log(c.lambdaMin), Foundation.log(lo.trainRMSE)), b = (Foundation.log(c.lambdaMax), Foundation.log(hi.trainRMSE))
+        func finish(_ s: PathState, _ reached: Bool) throws -> ConvexTuning {
+            ConvexTuning(run: try s.run(kind: kind, data: d), trials: trials, reached: reached)
+        }
+        var below = try PathState(depth: depth, task: c, data: d, seed: seed)
+        try below.advance(c.steps, kind: kind, lambda: c.lambdaMin, task: c, data: d, seed: seed)
+        note(below)
+        if below.trainRMSE >= lo { return try finish(best!, best!.trainRMSE <= hi) }
+        // 2. Geometric continuation upwards in lambda.
+        var over: PathState? = nil
+        while over == nil {
+            let lam = below.lambda * c.lambdaFactor
+            guard lam <= c.lambdaMax * (1 + 1e-12) else { return try finish(best!, false) }
+            var s = below
+            try s.advance(c.continuationSteps, kind: kind, lambda: lam, task: c, data: d, seed: seed)
+            note(s)
+            if s.trainRMSE > hi { over = s } else if s.trainRMSE >= lo { return try finish(s, true) } else { below = s }
+        }
+        // 3. Bisection in log lambda between `below` and the overshoot, continuing from `below`.
+        var overLambda = over!.lambda
         for _ in 0..<c.tuneIterations {
-            var t = b.1 > a.1 ? (logT - a.1) / (b.1 - a.1) : 0.5
-            t = Swift.min(0.9, Swift.max(0.1, t))
-            let mid = a.0 + t * (b.0 - a.0)
-            let r = try attempt(Foundation.exp(mid))
-            if within(r) { break }
-            if r.trainRMSE < target { a = (mid, Foundation.log(r.trainRMSE)) } else { b = (mid, Foundation.log(r.trainRMSE)) }
+            let lam = (below.lambda * overLambda).squareRoot()
+            var s = below
+            try s.advance(c.continuationSteps, kind: kind, lambda: lam, task: c, data: d, seed: seed)
+            note(s)
+            if s.trainRMSE > hi { overLambda = lam } else if s.trainRMSE >= lo { return try finish(s, true) } else { below = s }
         }
-        return ConvexTuning(run: best!, trials: trials, reached: within(best!))
+        return try finish(best!, false)
     }
 
     /// "lambda = ... (RMSE ...)" for the trials of a tuning.
