@@ -17,9 +17,9 @@ struct ConvexExperimentTests {
     func tuningContinuation() throws {
         var t = ConvexTaskConfig.quick
         t.base = 4; t.trainSamples = 64; t.testSamples = 16; t.varianceSamples = 16; t.steps = 300; t.recordEvery = 100; t.learningRate = 1e-2
-        t.targetRMSE = 0.6; t.rmseTolerance = 0.05; t.lambdaMin = 1e-6; t.lambdaMax = 10; t.tuneIterations = 4; t.continuationSteps = 100
+        t.targetRMSE = 0.62; t.rmseTolerance = 0.05; t.lambdaMin = 1e-6; t.lambdaMax = 10; t.tuneIterations = 4; t.continuationSteps = 100
         let r = try ConvexSupport.tune(depth: 2, kind: .l12, task: t, seed: 3)
-        // 0.6 lies between the near-interpolating fit at lambdaMin and the zero network's RMSE (about 0.707 for cos 4x).
+        // 0.62 (window 0.589-0.651) lies between the fit at lambdaMin (0.574 at this size) and the zero network's RMSE (about 0.707 for cos 4x).
         #expect(r.trials.first!.rmse < t.targetRMSE * (1 - t.rmseTolerance))
         #expect(r.reached && abs(r.run.trainRMSE / t.targetRMSE - 1) <= t.rmseTolerance)
         // Landing ends the search: the returned network is the last trial's.
