@@ -44,15 +44,15 @@ struct ConvexTrain: ParsableCommand {
         abstract: "Train seed 002's network on Q = (1/2N) sum ||f(x_i) - y_i||^2 + R(w, u) and save it (w1.npy ... wL.npy, u.npy, network.json) with log.csv.")
 
     @OptionGroup var data: ConvexDataOptions
-    @Option(help: "Number of hidden layers L (default 2, or the length of --widths).") var depth: Int?
+    @Option(help: "Number of hidden layers L (default 3, or the length of --widths).") var depth: Int?
     @Option(help: "Hidden widths m^(1),...,m^(L), comma-separated (instead of --base-width).") var widths: String?
-    @Option(help: "Seed widths m^(l) = B 2^(L-l) (default 8; the seed uses 1000).") var baseWidth: Int?
+    @Option(help: "Seed widths m^(l) = B 2^(L-l) (default 16; the seed uses 1000).") var baseWidth: Int?
     @Option(help: "tanh (the seed's), or relu, erf, sigmoid, softplus[:a], gelu, sin, identity, ...") var activation: String = "tanh"
     @Option(help: "l12 (the seed's l_{1,2}), l21 (weight decay) or l-half-4 (l_{1/2,4}).") var regularizer: String = "l12"
     @Option(help: "Regularizer weight: one lambda for every layer and the readout, or L + 1 comma-separated values (lambda^(1),...,lambda^(L), lambda^(u)).") var lambda: String = "1e-5"
     @Option(help: "adam (rates scaled by m^(l-1) per layer, as the seed's Adam on standard weights) or subgradient (Algorithm 1: steps eta m^(l-1) m^(l)).") var optimizer: String = "adam"
-    @Option(help: "Learning rate eta (default 3e-3 for adam, 1e-5 for subgradient).") var learningRate: Double?
-    @Option(help: "Steps.") var steps: Int = 1000
+    @Option(help: "Learning rate eta (default 3e-3 for adam; 1 for subgradient, a unit step of the mean-field time).") var learningRate: Double?
+    @Option(help: "Steps.") var steps: Int = 3000
     @Option(help: "Minibatch size of the loss (0: full batch).") var batchSize: Int = 0
     @Option(help: "Record Q on the full data every k steps.") var recordEvery: Int = 10
     @Option(help: "Seed of the initialization and the minibatches.") var seed: UInt64 = 0
@@ -70,7 +70,7 @@ struct ConvexTrain: ParsableCommand {
         guard ["adam", "subgradient"].contains(optimizer) else {
             throw OverparamError.invalidArgument(name: "--optimizer", problem: "unknown optimizer '\(optimizer)'; use adam or subgradient")
         }
-        let eta = learningRate ?? (optimizer == "adam" ? ConvexTaskConfig.quick.learningRate : 1e-5)
+        let eta = learningRate ?? (optimizer == "adam" ? ConvexTaskConfig.quick.learningRate : 1)
         guard eta > 0, eta.isFinite else { throw OverparamError.invalidArgument(name: "--learning-rate", problem: "must be > 0 (got \(eta))") }
         guard steps >= 1 else { throw OverparamError.invalidArgument(name: "--steps", problem: "must be >= 1 (got \(steps))") }
         guard (0...x.rows).contains(batchSize) else { throw OverparamError.invalidArgument(name: "--batch-size", problem: "must be in 0...\(x.rows) (0: full batch)") }
@@ -108,7 +108,7 @@ struct ConvexTrain: ParsableCommand {
         print("trained L = \(hidden.count) (widths \(hidden.map(String.init).joined(separator: ", "))), \(act), \(kind.label) lambda = \(lambda), \(optimizer) eta = \(fmt(eta, 3)) for \(steps) steps on \(source)")
         if let first = records.first { print("Q \(fmt(first.objective)) -> \(fmt(records.last!.objective))") }
         try ConvexDiagnosis(archive, inputs: x, targets: y).printSummary()
-        print("saved: \(out)/{\((1...hidden.count).map { "w\($0).npy" }.joined(separator: ","))},u.npy,network.json,log.csv}")
+        print("saved \(out)/{\(((1...hidden.count).map { "w\($0).npy" } + ["u.npy", "network.json", "log.csv"]).joined(separator: ","))}")
     }
 
     /// m^(1), ..., m^(L) from --widths, or --base-width and --depth.
@@ -125,9 +125,9 @@ struct ConvexTrain: ParsableCommand {
             }
             return w.map { $0! }
         }
-        let base = baseWidth ?? 8
+        let base = baseWidth ?? 16
         guard base >= 1 else { throw OverparamError.invalidArgument(name: "--base-width", problem: "must be >= 1 (got \(base))") }
-        return try DeepFeatureNetwork.seedWidths(depth: depth ?? 2, base: base)
+        return try DeepFeatureNetwork.seedWidths(depth: depth ?? 3, base: base)
     }
 
     /// lambda^(1...L) and lambda^(u) from --lambda.
@@ -166,10 +166,10 @@ struct ConvexDiagnose: ParsableCommand {
         let (x, y, source) = try data.load()
         let flag = data.task == nil ? "--x" : "--task"
         guard x.cols == net.inputDimension else {
-            throw OverparamError.invalidArgument(name: flag, problem: "the data have \(x.cols) input columns, the network in \(dir) takes d = \(net.inputDimension)")
+            throw OverparamError.invalidArgument(name: flag, problem: "the data have d = \(x.cols) input column(s), the network in \(dir) takes d = \(net.inputDimension); pass the kind of data it was trained on")
         }
         guard y.cols == net.outputs else {
-            throw OverparamError.invalidArgument(name: data.task == nil ? "--y" : "--task", problem: "the data have \(y.cols) target columns, the network in \(dir) has K = \(net.outputs) outputs")
+            throw OverparamError.invalidArgument(name: data.task == nil ? "--y" : "--task", problem: "the data have K = \(y.cols) target column(s), the network in \(dir) has K = \(net.outputs) outputs; pass the kind of data it was trained on")
         }
         guard gridPoints >= 2 else { throw OverparamError.invalidArgument(name: "--grid-points", problem: "must be >= 2 (got \(gridPoints))") }
         guard sparsityPoints >= 2 else { throw OverparamError.invalidArgument(name: "--sparsity-points", problem: "must be >= 2 (got \(sparsityPoints))") }
@@ -205,7 +205,10 @@ struct ConvexDiagnose: ParsableCommand {
         catch let e as OverparamError { throw OverparamError.invalidArgument(name: "--out", problem: e.description) }
 
         print("network \(dir): L = \(net.depth) (widths \(net.widths.dropFirst().map(String.init).joined(separator: ", "))), d = \(net.inputDimension), K = \(net.outputs), \(net.activation)"
-              + (archive.regularizer.map { r in ", \(ConvexRegularizerKind(r)?.label ?? "l_{\(r.a),\(r.b)}") lambda = \(r.layerWeights.map { fmt($0, 3) }.joined(separator: ",")),u \(fmt(r.readoutWeight, 3))" } ?? "")
+              + (archive.regularizer.map { r in
+                    let all = r.layerWeights + [r.readoutWeight]
+                    return ", \(d.label) lambda = " + (Set(all).count == 1 ? fmt(r.readoutWeight, 3) : r.layerWeights.map { fmt($0, 3) }.joined(separator: ", ") + " (readout \(fmt(r.readoutWeight, 3)))")
+                } ?? "")
               + "; data: \(source)")
         d.printSummary()
         print("wrote \(target)/{\(files.map(\.name).joined(separator: ","))}")
