@@ -75,8 +75,7 @@ public struct ConvexClassificationExperiment: Experiment {
     /// The sparsity thresholds of layer l: a log grid over [1e-3, 3] times the initialization scale sqrt(m^(l-1))
     /// (the same for every regularizer, so the curves are comparable).
     static func thresholds(_ layout: DeepFeatureLayout, layer l: Int, count: Int) throws -> [Double] {
-        let s = Double(layout.widths[l - 1]).squareRoot()
-        return try SparsityCurve.logGrid(from: 1e-3 * s, to: 3 * s, count: count)
+        try SparsityCurve.initializationScaleGrid(layout, layer: l, from: 1e-3, to: 3, count: count)
     }
 
     public func run(_ key: RunKey, config c: Config, seed: UInt64) throws -> RunOutput {
