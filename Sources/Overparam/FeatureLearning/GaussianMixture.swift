@@ -270,8 +270,8 @@ public struct GaussianMixture: Sendable {
     public enum Criterion: Sendable, Equatable {
         /// ``bic(_:)`` of the fit on all samples (lower is better).
         case bic
-        /// Mean log-likelihood of a held-out share of the samples (a seeded random `fraction` of the rows, 0 < fraction
-        /// < 1) under the fit on the other rows (higher is better); the winner is refitted on all samples.
+        /// Mean log-likelihood of a held-out share of the samples (``HeldOutSplit`` with stream 3 of the seed: a random
+        /// `fraction` of the rows, 0 < fraction < 1) under the fit on the other rows (higher is better); the winner is refitted on all samples.
         case heldOut(fraction: Double)
     }
 
@@ -297,16 +297,8 @@ public struct GaussianMixture: Sendable {
             }
             return (best!.0, scores)
         case let .heldOut(fraction):
-            guard fraction > 0, fraction < 1 else { throw OverparamError.invalidArgument(name: "fraction", problem: "must lie in (0, 1), got \(fraction)") }
-            let n = samples.rows
-            let held = Int((fraction * Double(n)).rounded())
-            guard held >= 1, n - held >= 1 else {
-                throw OverparamError.invalidArgument(name: "fraction", problem: "leaves \(held) held-out and \(n - held) training samples of \(n); need both >= 1")
-            }
-            var order = Array(0..<n)
-            var rng = Xoshiro256StarStar(seed: seed, stream: 3)
-            for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, rng.index(below: i + 1)) }
-            let test = samples.rows(at: Array(order[0..<held])), train = samples.rows(at: Array(order[held...]))
+            let split = try HeldOutSplit(count: samples.rows, fraction: fraction, seed: seed)
+            let test = samples.rows(at: split.heldOut), train = samples.rows(at: split.training)
             var scores = [(components: Int, score: Double)]()
             for k in candidates { scores.append((k, try fitted(train, k).meanLogLikelihood(test))) }
             let winner = scores.max { $0.score < $1.score }!.components
