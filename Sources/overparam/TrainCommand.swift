@@ -26,6 +26,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Record every k steps.") var recordEvery: Int = 10
     @Option(help: "Seed of the initialization and the minibatches.") var seed: UInt64 = 0
     @Option(help: "Per-step log (CSV).") var log: String
+    @Option(help: "Folder for the trained parameters (.npy): W<l>.npy and b<l>.npy per layer (W^(l) is n_l x n_(l-1), raw, before the parameterization's scale factors); with one hidden layer also theta.npy (m x (d+1): effective a_1 W^(1) with the bias beta_1 b^(1) as last column), u.npy (m x k: a_2 W^(2)^T) and c.npy (k x 1), the inputs of 'features prune'.") var saveParams: String?
 
     func run() throws {
         let x = try loadInputs(data, flag: "--data")
@@ -40,6 +41,10 @@ struct TrainCommand: ParsableCommand {
         guard steps >= 1 else { throw OverparamError.invalidArgument(name: "--steps", problem: "must be >= 1") }
         if let batch, batch < 1 || batch > x.rows { throw OverparamError.invalidArgument(name: "--batch", problem: "must be in 1...\(x.rows)") }
         let a = try arch.architecture(inputDimension: x.cols, outputs: y.cols)
+        if let saveParams {   // before training, so a bad folder fails fast
+            do { try FileManager.default.createDirectory(atPath: saveParams, withIntermediateDirectories: true) }
+            catch { throw OverparamError.invalidArgument(name: "--save-params", problem: "cannot create folder \(saveParams): \(error.localizedDescription)") }
+        }
         let net = try Network(a, seed: seed)
         var opts = TrainingOptions()
         opts.loss = try lossNamed(loss)
@@ -73,6 +78,25 @@ struct TrainCommand: ParsableCommand {
                   (last.testLoss.map { ", test loss \(fmt($0))" } ?? "") + (last.testAccuracy.map { ", test accuracy \(String(format: "%.2f %%", 100 * $0))" } ?? ""))
             print("relative distance from initialization per layer: \(last.relativeDistance.map { fmt($0, 3) }.joined(separator: ", ")); log: \(log)")
         }
+        if let saveParams { try saveParameters(trainer.network, to: saveParams) }
+    }
+
+    /// The files of --save-params (the folder exists), each written atomically after training succeeded.
+    func saveParameters(_ net: Network, to dir: String) throws {
+        func path(_ name: String) -> String { (dir as NSString).appendingPathComponent(name + ".npy") }
+        for l in 1...net.layout.layerCount {
+            try save(net.weight(layer: l), path("W\(l)"), flag: "--save-params")
+            if net.layout.hasBias { try save(Matrix(rows: net.layout.widths[l], cols: 1, storage: net.bias(layer: l)), path("b\(l)"), flag: "--save-params") }
+        }
+        var names = (1...net.layout.layerCount).map { "W\($0)" + (net.layout.hasBias ? ", b\($0)" : "") }
+        if net.layout.layerCount == 2 {
+            let readout = try OutputLayer(network: net)
+            try save(try FeatureSet(network: net).vectors, path("theta"), flag: "--save-params")
+            try save(readout.weights, path("u"), flag: "--save-params")
+            try save(Matrix(rows: readout.outputCount, cols: 1, storage: readout.bias), path("c"), flag: "--save-params")
+            names += ["theta", "u", "c"]
+        }
+        print("parameters (\(names.joined(separator: ", "))) .npy: \(dir)")
     }
 
     func writeLog(_ rs: [TrainingRecord], layers: Int) throws {
