@@ -19,7 +19,7 @@ public enum ClassLabels {
             let label = Int(v)
             guard label >= 0 else { throw OverparamError.invalidArgument(name: "labels", problem: "entry \(i) is \(label); class labels are >= 0") }
             if let k = classCount, label >= k {
-                throw OverparamError.invalidArgument(name: "labels", problem: "entry \(i) is \(label), outside 0..<\(k) (\(k) classes)")
+                throw OverparamError.invalidArgument(name: "labels", problem: "entry \(i) is \(label), outside 0..<\(k)")
             }
             return label
         }
