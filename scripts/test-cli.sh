@@ -196,3 +196,62 @@ fi
 
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]
+
+# ===== overparam features (issue #15, seed 000 sec. VI): train --save-params -> features fit / prune / random-features =====
+# Three Gaussian blobs in 4-D (CSV, written with plain Python), a small tanh net trained on them and saved, a mixture
+# and a VAE fitted to its neurons, pruning by both rules, output-layer training on saved, sampled and Gaussian features.
+F="$T/feat"
+python3 - "$F" <<'PY'
+import os, random, sys
+d = sys.argv[1]; os.makedirs(d, exist_ok=True); rng = random.Random(0)
+centers = [[rng.gauss(0, 2) for _ in range(4)] for _ in range(3)]
+def write(name, rows): open(f"{d}/{name}", "w").write("\n".join(",".join(repr(v) for v in r) for r in rows) + "\n")
+for part, n in (("train", 240), ("test", 90)):
+    y = [i % 3 for i in range(n)]
+    write(f"{part}-x.csv", [[c + rng.gauss(0, 1) for c in centers[k]] for k in y])
+    write(f"{part}-labels.csv", [[k] for k in y])
+    write(f"{part}-onehot.csv", [[float(k == c) for c in range(3)] for k in y])
+write("bad-labels.csv", [[6 if i == 7 else i % 3] for i in range(240)])
+write("half-labels.csv", [[0.5] for i in range(240)])
+PY
+if $BIN train --data "$F/train-x.csv" --targets "$F/train-onehot.csv" --depth 1 --width 40 --activation tanh --parameterization standard \
+     --weight-variance 1 --bias-variance 0.1 --loss cross-entropy --optimizer adam --learning-rate 0.01 --l2 1e-3 --steps 300 \
+     --log "$F/train.csv" --save-params "$F/net" > "$T/stdout" 2>"$T/stderr" \
+   && npy_shape "$F/net/theta.npy" "(40, 5)" && npy_shape "$F/net/u.npy" "(40, 3)" && npy_shape "$F/net/c.npy" "(3, 1)" \
+   && npy_shape "$F/net/W1.npy" "(40, 4)" && npy_shape "$F/net/b2.npy" "(3, 1)"; then ok; else bad "train --save-params: $(cat "$T/stderr")"; fi
+if $BIN features fit --samples "$F/net/theta.npy" --components 1,2,3 --draw 50 --out "$F/gmm.npy" > "$T/stdout" 2>"$T/stderr" \
+   && grep -q "^chosen: Gaussian mixture with [123] " "$T/stdout" && grep -q "^held-out mean log-likelihood -\?[0-9]" "$T/stdout" \
+   && npy_shape "$F/gmm.npy" "(50, 5)"; then ok; else bad "features fit gmm: $(cat "$T/stderr")"; fi
+if $BIN features fit --samples "$F/net/theta.npy" --model vae --latent-dimension 2 --hidden-width 16 --epochs 20 --batch 16 --draw 30 --out "$F/vae.npy" > "$T/stdout" 2>"$T/stderr" \
+   && grep -q "^chosen: variational autoencoder" "$T/stdout" && grep -q "^held-out mean log-likelihood" "$T/stdout" \
+   && npy_shape "$F/vae.npy" "(30, 5)"; then ok; else bad "features fit vae: $(cat "$T/stderr")"; fi
+if $BIN features prune --theta "$F/net/theta.npy" --u "$F/net/u.npy" --x "$F/train-x.csv" --labels "$F/train-labels.csv" \
+     --test-x "$F/test-x.csv" --test-labels "$F/test-labels.csv" --keep 5 --repetitions 3 --epochs 30 --learning-rate 0.01 --out "$F/prune.csv" > "$T/stdout" 2>"$T/stderr" \
+   && grep -q "^importance  " "$T/stdout" && grep -q "^uniform  " "$T/stdout" && [ "$(wc -l < "$F/prune.csv")" -eq 7 ] \
+   && head -1 "$F/prune.csv" | grep -q "^rule,repetition,distinct_neurons,train_loss,train_accuracy,test_accuracy$"; then ok; else bad "features prune: $(cat "$T/stderr")"; fi
+# Output-layer training on the trained features must classify the blobs (the net itself reaches about 90 %).
+if $BIN features random-features --features "$F/net/theta.npy" --x "$F/train-x.csv" --labels "$F/train-labels.csv" \
+     --test-x "$F/test-x.csv" --test-labels "$F/test-labels.csv" --ridge 1e-3 --out "$F/U.npy" > "$T/stdout" 2>"$T/stderr" \
+   && [ "$(sed -n 's/.*test accuracy \([0-9]*\)\..*/\1/p' "$T/stdout")" -ge 70 ] && npy_shape "$F/U.npy" "(40, 3)"; then ok; else bad "features random-features (trained): $(cat "$T/stderr") $(cat "$T/stdout")"; fi
+for src in "--features $F/gmm.npy" "--gaussian 50"; do
+  if $BIN features random-features $src --x "$F/train-x.csv" --labels "$F/train-labels.csv" --test-x "$F/test-x.csv" --test-labels "$F/test-labels.csv" > "$T/stdout" 2>"$T/stderr" \
+     && grep -q "^train accuracy .*test accuracy" "$T/stdout"; then ok; else bad "features random-features $src: $(cat "$T/stderr")"; fi
+done
+P=(--theta "$F/net/theta.npy" --u "$F/net/u.npy" --x "$F/train-x.csv")
+expect_error "features label out of range" "--labels.*entry 7 is 6, outside 0..<3.*--u" "$F/p1.csv" -- $BIN features prune "${P[@]}" --labels "$F/bad-labels.csv" --keep 5 --out "$F/p1.csv"
+expect_error "features label not an integer" "--labels.*entry 0 is 0.5, not an integer" "$F/p2.csv" -- $BIN features prune "${P[@]}" --labels "$F/half-labels.csv" --keep 5 --out "$F/p2.csv"
+expect_error "features keep 0" "--keep.*1\.\.\.40" "$F/p3.csv" -- $BIN features prune "${P[@]}" --labels "$F/train-labels.csv" --keep 0 --out "$F/p3.csv"
+expect_error "features keep > m" "--keep.*1\.\.\.40" "$F/p4.csv" -- $BIN features prune "${P[@]}" --labels "$F/train-labels.csv" --keep 41 --out "$F/p4.csv"
+expect_error "features unknown rule" "--rule.*importance, uniform or both" "$F/p5.csv" -- $BIN features prune "${P[@]}" --labels "$F/train-labels.csv" --keep 5 --rule greedy --out "$F/p5.csv"
+expect_error "features theta layout" "--theta.*d \+ 1 = 5 columns" "$F/p6.csv" -- $BIN features prune --theta "$F/net/W1.npy" --u "$F/net/u.npy" --x "$F/train-x.csv" --labels "$F/train-labels.csv" --keep 5 --out "$F/p6.csv"
+expect_error "features u rows" "--u.*m = 40" "$F/p7.csv" -- $BIN features prune --theta "$F/net/theta.npy" --u "$F/net/W2.npy" --x "$F/train-x.csv" --labels "$F/train-labels.csv" --keep 5 --out "$F/p7.csv"
+expect_error "features unknown model" "--model.*gmm or vae" "$F/f1.npy" -- $BIN features fit --samples "$F/net/theta.npy" --model kde --draw 5 --out "$F/f1.npy"
+expect_error "features missing samples" "--samples.*no such file" "$F/f2.npy" -- $BIN features fit --samples "$F/missing.npy" --draw 5 --out "$F/f2.npy"
+expect_error "features NaN samples" "--samples.*NaN" "$F/f3.npy" -- $BIN features fit --samples "$T/nan.npy" --draw 5 --out "$F/f3.npy"
+expect_error "features too many components" "--components.*40" "$F/f4.npy" -- $BIN features fit --samples "$F/net/theta.npy" --components 1,64 --draw 5 --out "$F/f4.npy"
+expect_error "features labels count" "--labels.*90 labels.*240 rows" "$F/U2.npy" -- $BIN features random-features --gaussian 10 --x "$F/train-x.csv" --labels "$F/test-labels.csv" --out "$F/U2.npy"
+expect_error "features two sources" "--features/--gaussian" "$F/U3.npy" -- $BIN features random-features --gaussian 10 --features "$F/gmm.npy" --x "$F/train-x.csv" --labels "$F/train-labels.csv" --out "$F/U3.npy"
+expect_error "features singular ridge" "--ridge.*increase the penalty" "$F/p8.csv" -- $BIN features prune "${P[@]}" --labels "$F/train-labels.csv" --keep 30 --rule importance --refit ridge --ridge 0 --out "$F/p8.csv"
+
+echo "cli (with features): $pass passed, $fail failed"
+[ $fail -eq 0 ]
