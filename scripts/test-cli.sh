@@ -228,7 +228,7 @@ if $BIN features fit --samples "$F/net/theta.npy" --model vae --latent-dimension
 if $BIN features prune --theta "$F/net/theta.npy" --u "$F/net/u.npy" --x "$F/train-x.csv" --labels "$F/train-labels.csv" \
      --test-x "$F/test-x.csv" --test-labels "$F/test-labels.csv" --keep 5 --repetitions 3 --epochs 30 --learning-rate 0.01 --out "$F/prune.csv" > "$T/stdout" 2>"$T/stderr" \
    && grep -q "^importance  " "$T/stdout" && grep -q "^uniform  " "$T/stdout" && [ "$(wc -l < "$F/prune.csv")" -eq 7 ] \
-   && head -1 "$F/prune.csv" | grep -q "^rule,repetition,distinct_neurons,train_loss,train_accuracy,test_accuracy$"; then ok; else bad "features prune: $(cat "$T/stderr")"; fi
+   && head -1 "$F/prune.csv" | grep -q "^rule,repetition,distinct_neurons,train_cross_entropy,train_accuracy,test_accuracy$"; then ok; else bad "features prune: $(cat "$T/stderr")"; fi
 # Output-layer training on the trained features must classify the blobs (the net itself reaches about 90 %).
 if $BIN features random-features --features "$F/net/theta.npy" --x "$F/train-x.csv" --labels "$F/train-labels.csv" \
      --test-x "$F/test-x.csv" --test-labels "$F/test-labels.csv" --ridge 1e-3 --out "$F/U.npy" > "$T/stdout" 2>"$T/stderr" \

@@ -25,7 +25,7 @@ struct FeaturesFit: ParsableCommand {
     @Option(help: "gmm (Gaussian mixture, full covariances, EM) or vae (variational autoencoder).") var model: String = "gmm"
     @Option(help: "gmm: candidate numbers of components, comma-separated.") var components: String = "1,2,4,8"
     @Option(help: "gmm: choose the number of components by bic (on all samples) or held-out (mean log-likelihood of --held-out-fraction of the rows).") var select: String = "bic"
-    @Option(help: "Share of the rows held out to report the held-out mean log-likelihood (and to select with --select held-out); 0: report none.") var heldOutFraction: Double = 0.2
+    @Option(help: "Share of the rows held out to report the held-out mean log-likelihood (gmm: the chosen k refitted on the other rows, the score of --select held-out; vae: a second training on the other rows); 0: report none.") var heldOutFraction: Double = 0.2
     @Option(help: "gmm: at most this many EM iterations per fit.") var maxIterations: Int = 200
     @Option(help: "gmm: variance floor added to every covariance diagonal (scikit-learn's reg_covar).") var covarianceFloor: Double = 1e-6
     @Option(help: "vae: latent dimension l.") var latentDimension: Int = 8
@@ -37,7 +37,7 @@ struct FeaturesFit: ParsableCommand {
     @Option(help: "vae: importance samples K of the log-likelihood estimate (the IWAE bound; K = 1 is the ELBO).") var importanceSamples: Int = 64
     @Option(help: "Draw this many feature vectors from the fitted model (with --out).") var draw: Int?
     @Option(help: "Output .npy for the --draw samples (K x p).") var out: String?
-    @Option(help: "Seed of the fit, the held-out split and the draws.") var seed: UInt64 = 0
+    @Option(help: "Seed of the fit and the held-out split; the draws use a seed derived from it.") var seed: UInt64 = 0
 
     func run() throws {
         let x = try loadInputs(samples, flag: "--samples")
@@ -165,7 +165,7 @@ struct FeaturesPrune: ParsableCommand {
     @Option(help: "softmax: Adam learning rate.") var learningRate: Double = 1e-3
     @Option(help: "softmax: minibatch size.") var batch: Int = 128
     @Option(help: "Seed of the draws and the minibatches.") var seed: UInt64 = 0
-    @Option(help: "Per-repetition results (CSV: rule, repetition, distinct_neurons, train_loss, train_accuracy, test_accuracy).") var out: String?
+    @Option(help: "Per-repetition results (CSV: rule, repetition, distinct_neurons, train_cross_entropy or train_squared_error, train_accuracy, test_accuracy; test_accuracy empty without a test set).") var out: String?
 
     func run() throws {
         let act = try Activation(parsing: activation)
@@ -197,7 +197,7 @@ struct FeaturesPrune: ParsableCommand {
         let targets = refit == "ridge" ? try LabeledDataset(inputs: data, labels: y, classCount: k, name: "--labels").oneHot() : nil
 
         let lossName = refit == "softmax" ? "cross-entropy" : "squared error"
-        var lines = ["rule,repetition,distinct_neurons,train_loss,train_accuracy,test_accuracy"]
+        var lines = ["rule,repetition,distinct_neurons,train_\(lossName.replacingOccurrences(of: " ", with: "_").replacingOccurrences(of: "-", with: "_")),train_accuracy,test_accuracy"]
         var table = [(NeuronSampling.Rule, [[Double]])]()
         for r in rules {
             var rows = [[Double]]()
