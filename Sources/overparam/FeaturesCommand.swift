@@ -47,6 +47,7 @@ struct FeaturesFit: ParsableCommand {
         guard heldOutFraction >= 0, heldOutFraction < 1 else { throw OverparamError.invalidArgument(name: "--held-out-fraction", problem: "must lie in [0, 1) (got \(heldOutFraction))") }
         let split = try heldOutFraction == 0 ? nil : naming("--held-out-fraction") { try HeldOutSplit(count: x.rows, fraction: heldOutFraction, seed: seed) }
         print("samples: \(x.rows) vectors of dimension \(x.cols) from \(samples)")
+        noteNearlyConstantColumns(x)
         let drawn: Matrix?
         let drawSeed = TwoLayerTraining.memberSeed(seed, member: 1)
         if model == "gmm" {
@@ -60,6 +61,20 @@ struct FeaturesFit: ParsableCommand {
             try save(drawn, out, flag: "--out")
             print("wrote \(drawn.rows) x \(drawn.cols) samples to \(out)")
         }
+    }
+
+    /// A note on stderr when some coordinates barely vary (e.g. the weights of always-blank pixels after weight decay):
+    /// every log-density is dominated by them, and the VAE standardizes by their tiny spread, so held-out values can
+    /// be enormous negative numbers.
+    func noteNearlyConstantColumns(_ x: Matrix) {
+        let n = Double(x.rows)
+        let sd = (0..<x.cols).map { j -> Double in
+            let c = x.column(j), mean = c.reduce(0, +) / n
+            return (c.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n).squareRoot()
+        }
+        let flat = sd.indices.filter { sd[$0] <= 1e-6 * (sd.max() ?? 0) }
+        guard !flat.isEmpty else { return }
+        FileHandle.standardError.write(Data("overparam: note: \(flat.count) of \(x.cols) coordinates of --samples are nearly constant (std <= 1e-6 x the largest; columns \(flat.prefix(6).map(String.init).joined(separator: ", "))\(flat.count > 6 ? ", ..." : "")): log-likelihoods are dominated by them (the VAE divides by that std); drop those columns for a meaningful density\n".utf8))
     }
 
     func fitMixture(_ x: Matrix, split: HeldOutSplit?) throws -> GaussianMixture {
