@@ -251,6 +251,11 @@ expect_error "features NaN samples" "--samples.*NaN" "$F/f3.npy" -- $BIN feature
 expect_error "features too many components" "--components.*40" "$F/f4.npy" -- $BIN features fit --samples "$F/net/theta.npy" --components 1,64 --draw 5 --out "$F/f4.npy"
 expect_error "features labels count" "--labels.*90 labels.*240 rows" "$F/U2.npy" -- $BIN features random-features --gaussian 10 --x "$F/train-x.csv" --labels "$F/test-labels.csv" --out "$F/U2.npy"
 expect_error "features two sources" "--features/--gaussian" "$F/U3.npy" -- $BIN features random-features --gaussian 10 --features "$F/gmm.npy" --x "$F/train-x.csv" --labels "$F/train-labels.csv" --out "$F/U3.npy"
+TRAIN=(--data "$F/train-x.csv" --targets "$F/train-onehot.csv" --depth 1 --width 8 --steps 5 --log "$F/t.csv")
+if $BIN train "${TRAIN[@]}" --save-params "$F/net8" >/dev/null 2>"$T/stderr" && $BIN train "${TRAIN[@]}" --seed 1 --save-params "$F/net8" >/dev/null 2>>"$T/stderr" \
+   && npy_shape "$F/net8/theta.npy" "(8, 5)"; then ok; else bad "train --save-params replaces its own folder: $(cat "$T/stderr")"; fi
+expect_error "train --save-params into a file" "--save-params.*is a file" "" -- $BIN train "${TRAIN[@]}" --save-params "$F/train-x.csv"
+expect_error "train --save-params over other files" "--save-params.*holds other files" "" -- $BIN train "${TRAIN[@]}" --save-params "$F"
 expect_error "features singular ridge" "--ridge.*increase the penalty" "$F/p8.csv" -- $BIN features prune "${P[@]}" --labels "$F/train-labels.csv" --keep 30 --rule importance --refit ridge --ridge 0 --out "$F/p8.csv"
 
 echo "cli (with features): $pass passed, $fail failed"

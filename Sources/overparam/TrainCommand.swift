@@ -42,8 +42,8 @@ struct TrainCommand: ParsableCommand {
         if let batch, batch < 1 || batch > x.rows { throw OverparamError.invalidArgument(name: "--batch", problem: "must be in 1...\(x.rows)") }
         let a = try arch.architecture(inputDimension: x.cols, outputs: y.cols)
         if let saveParams {   // before training, so a bad folder fails fast
-            do { try FileManager.default.createDirectory(atPath: saveParams, withIntermediateDirectories: true) }
-            catch { throw OverparamError.invalidArgument(name: "--save-params", problem: "cannot create folder \(saveParams): \(error.localizedDescription)") }
+            do { try AtomicDirectory.checkReplaceable(saveParams, replacing: Self.isSavedParameters) }
+            catch let e as OverparamError { throw OverparamError.invalidArgument(name: "--save-params", problem: e.description) }
         }
         let net = try Network(a, seed: seed)
         var opts = TrainingOptions()
@@ -81,22 +81,28 @@ struct TrainCommand: ParsableCommand {
         if let saveParams { try saveParameters(trainer.network, to: saveParams) }
     }
 
-    /// The files of --save-params (the folder exists), each written atomically after training succeeded.
+    /// The folder of --save-params, written atomically (``AtomicDirectory``) after training succeeded.
     func saveParameters(_ net: Network, to dir: String) throws {
-        func path(_ name: String) -> String { (dir as NSString).appendingPathComponent(name + ".npy") }
+        var files = [(name: String, data: Data)]()
+        func add(_ name: String, _ m: Matrix) { files.append((name + ".npy", NPY.encode(m))) }
         for l in 1...net.layout.layerCount {
-            try save(net.weight(layer: l), path("W\(l)"), flag: "--save-params")
-            if net.layout.hasBias { try save(Matrix(rows: net.layout.widths[l], cols: 1, storage: net.bias(layer: l)), path("b\(l)"), flag: "--save-params") }
+            add("W\(l)", net.weight(layer: l))
+            if net.layout.hasBias { add("b\(l)", Matrix(column: net.bias(layer: l))) }
         }
-        var names = (1...net.layout.layerCount).map { "W\($0)" + (net.layout.hasBias ? ", b\($0)" : "") }
         if net.layout.layerCount == 2 {
             let readout = try OutputLayer(network: net)
-            try save(try FeatureSet(network: net).vectors, path("theta"), flag: "--save-params")
-            try save(readout.weights, path("u"), flag: "--save-params")
-            try save(Matrix(rows: readout.outputCount, cols: 1, storage: readout.bias), path("c"), flag: "--save-params")
-            names += ["theta", "u", "c"]
+            add("theta", try FeatureSet(network: net).vectors)
+            add("u", readout.weights)
+            add("c", Matrix(column: readout.bias))
         }
-        print("parameters (\(names.joined(separator: ", "))) .npy: \(dir)")
+        do { try AtomicDirectory.write(files, to: dir, replacing: Self.isSavedParameters) }
+        catch let e as OverparamError { throw OverparamError.invalidArgument(name: "--save-params", problem: e.description) }
+        print("parameters (\(files.map { String($0.name.dropLast(4)) }.joined(separator: ", ")) .npy): \(dir)")
+    }
+
+    /// A folder that --save-params may replace: only files it writes.
+    static func isSavedParameters(_ entries: [String]) -> Bool {
+        entries.allSatisfy { $0.hasSuffix(".npy") && ($0.first == "W" || $0.first == "b" || ["theta.npy", "u.npy", "c.npy"].contains($0)) }
     }
 
     func writeLog(_ rs: [TrainingRecord], layers: Int) throws {
