@@ -4,6 +4,8 @@
 #   train:   overparam vs NumPy 1.26.4, JAX 0.4.25 (.venv-peers) and PyTorch 2.13.0+cpu (.venv-torch, installed on first use)
 #   nth:     overparam only (no other tool computes the neural tangent hierarchy)
 #   init:    overparam only (Monte-Carlo networks per second and exact linear-region enumeration; no peer computes these)
+#   convex:  overparam only (seed 002 at the seed's size: Adam epoch L = 1, 2 and one Algorithm 1 step; 7.2 GB peak;
+#            no public code exists for seed 002)
 #   meanfield: seed 003 fig. 3's SGD, overparam vs NumPy, JAX (.venv-peers) and PyTorch (.venv-torch): steps/s at
 #            m = 1000, and the teacher-student sweep with MF_REPETITIONS (default 2) of its 30 repetitions, the peers'
 #            repetitions spread over MF_PROCESSES (default: all cores) processes as ours run on all cores
@@ -33,6 +35,9 @@ echo "== overparam bench nth =="
 
 echo "== overparam bench init =="
 .build/release/overparam bench init --csv | tee out/bench/ours-init.csv
+
+echo "== overparam bench convex =="
+.build/release/overparam bench convex --csv | tee out/bench/ours-convex.csv
 
 MF_REPS="${MF_REPETITIONS:-2}"
 MF_PROCS="${MF_PROCESSES:-$(nproc)}"

@@ -142,6 +142,32 @@ expect_error "init deep-linear widths" "--widths" "$T/dl0.npy" -- $BIN init deep
 expect_error "init regions non-relu" "--activation.*relu" "$T/r0.svg" -- $BIN init regions --box 2 --activation tanh --svg "$T/r0.svg"
 expect_error "init regions box needs 2-D" "--box.*input-dimension 2" "$T/r1.csv" -- $BIN init regions --box 2 --input-dimension 3 --csv "$T/r1.csv"
 
+# --- Seed 002's convex formulation: train on cos 4x, diagnose the saved network, reload reproduces the final loss.
+if $BIN convex train --task cos4x --samples 128 --depth 2 --base-width 8 --steps 300 --record-every 50 --out "$T/cvx" > "$T/stdout" 2>"$T/stderr" \
+   && grep -q "train RMSE" "$T/stdout" && grep -q "^V(w, u) = " "$T/stdout" \
+   && [ "$(ls "$T/cvx" | tr '\n' ' ')" = "log.csv network.json u.npy w1.npy w2.npy " ] && [ "$(wc -l < "$T/cvx/log.csv")" -eq 8 ] \
+   && npy_shape "$T/cvx/w2.npy" "(8, 16)" && npy_shape "$T/cvx/u.npy" "(8, 1)"; then ok; else bad "convex train: $(cat "$T/stderr")"; fi
+if $BIN convex diagnose "$T/cvx" --task cos4x --samples 128 --grid-points 11 > "$T/stdout" 2>"$T/stderr" \
+   && [ "$(ls "$T/cvx/diagnostics" | tr '\n' ' ')" = "features.csv objective.csv optimality-summary.csv optimality.csv sparsity.csv variance.csv " ] \
+   && [ "$(wc -l < "$T/cvx/diagnostics/optimality.csv")" -eq 25 ] && [ "$(wc -l < "$T/cvx/diagnostics/features.csv")" -eq 265 ] \
+   && [ "$(head -1 "$T/cvx/diagnostics/optimality-summary.csv")" = "layer,r,slope,intercept" ] && grep -q "^total," "$T/cvx/diagnostics/variance.csv" \
+   && python3 - "$T/cvx/log.csv" "$T/cvx/diagnostics/objective.csv" <<'PY'
+import csv, sys
+last = list(csv.DictReader(open(sys.argv[1])))[-1]; again = next(csv.DictReader(open(sys.argv[2])))
+# The same forward pass on the same bits: equal up to the summation order of a threaded BLAS (1e-12 relative).
+sys.exit(0 if all(abs(float(last[k]) - float(again[k])) <= 1e-12 * abs(float(last[k])) for k in ("loss", "regularizer", "Q", "train_rmse")) else 1)
+PY
+then ok; else bad "convex diagnose / reload: $(cat "$T/stderr")"; fi
+if $BIN convex train --x "$T/x.npy" --y "$T/y.npy" --widths 6,3 --regularizer l21 --optimizer subgradient --lambda 1e-4,1e-4,0 --steps 20 --out "$T/cvx2" >/dev/null 2>"$T/stderr" \
+   && $BIN convex diagnose "$T/cvx2" --x "$T/x.npy" --y "$T/y.npy" --out "$T/cvx2-diag" > "$T/stdout" 2>>"$T/stderr" \
+   && grep -q "not computed" "$T/stdout" && [ "$(ls "$T/cvx2-diag" | tr '\n' ' ')" = "objective.csv sparsity.csv variance.csv " ]; then ok; else bad "convex on files, l21, subgradient: $(cat "$T/stderr")"; fi
+expect_error "convex x/y rows" "--y.*rows" "$T/cvx-e1" -- $BIN convex train --x "$T/x.npy" --y "$T/ydup.npy" --out "$T/cvx-e1"
+expect_error "convex regularizer" "--regularizer.*l12, l21 or l-half-4" "$T/cvx-e2" -- $BIN convex train --task cos4x --regularizer l3 --out "$T/cvx-e2"
+expect_error "convex negative lambda" "--lambda.*>= 0" "$T/cvx-e3" -- $BIN convex train --task cos4x --lambda=-1 --out "$T/cvx-e3"
+expect_error "convex widths vs depth" "--widths.*--depth" "$T/cvx-e4" -- $BIN convex train --task cos4x --widths 8,4 --depth 3 --out "$T/cvx-e4"
+expect_error "convex not a network" "not a saved network" "$T/cvx-diag" -- $BIN convex diagnose "$T" --task cos4x --out "$T/cvx-diag"
+expect_error "convex diagnose input width" "--x.*d = 1" "$T/cvx-diag" -- $BIN convex diagnose "$T/cvx" --x "$T/x.npy" --y "$T/y.npy" --out "$T/cvx-diag"
+
 # --- --mnist DIR: the image experiments read MNIST IDX files (a small fake set here: 400 train, 100 test, 28x28,
 # each label lighting its own block of pixels) and say so in the report; a folder without them is one clear error.
 python3 - "$T/mnist" <<'PY'

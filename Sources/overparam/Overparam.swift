@@ -8,7 +8,7 @@ struct OverparamCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "overparam",
         abstract: "Infinite-width kernels, empirical NTKs and kernel predictions of overparameterized networks.",
-        subcommands: [KernelCommand.self, PredictCommand.self, TrainCommand.self, DigitsCommand.self, ReproduceCommand.self, ReportCommand.self, RunsCommand.self, BenchCommand.self, NTHCommand.self, InitCommand.self])
+        subcommands: [KernelCommand.self, PredictCommand.self, TrainCommand.self, ConvexCommand.self, DigitsCommand.self, ReproduceCommand.self, ReportCommand.self, RunsCommand.self, BenchCommand.self, NTHCommand.self, InitCommand.self])
 
     /// Parse, run, and turn every failure into one line on stderr and a non-zero exit status.
     static func main() {

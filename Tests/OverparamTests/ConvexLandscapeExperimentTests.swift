@@ -22,6 +22,21 @@ struct ConvexLandscapeExperimentTests {
         #expect(a.figures.count == 3 && a.tables.first?.rows.count == 15)
     }
 
+    @Test("convex.classification: all runs on a data set share the global-seed-derived seed; other experiments keep their own")
+    func classificationSeedKey() throws {
+        let e = ConvexClassificationExperiment(), c = e.configuration(.quick)
+        let keys = e.runs(c)
+        for data in c.datasets {
+            let group = Set(keys.filter { $0.setting.hasPrefix("data=\(data),") }.map { e.seedKey($0) })
+            #expect(group == [RunKey("data=\(data)")])
+        }
+        let seeds = Set(keys.map { runSeed(global: 5, experiment: e.id, key: e.seedKey($0)) })
+        #expect(seeds.count == c.datasets.count)
+        #expect(runSeed(global: 5, experiment: e.id, key: e.seedKey(keys[0])) != runSeed(global: 6, experiment: e.id, key: e.seedKey(keys[0])))
+        let other = AnyExperiment(ConvexLandscapeExperiment()), k = RunKey("landscape", seed: 3)
+        #expect(other.seedKey(k) == k)
+    }
+
     @Test("convex.classification at a tiny size produces its claims, figures and tables")
     func classification() throws {
         let e = ConvexClassificationExperiment()

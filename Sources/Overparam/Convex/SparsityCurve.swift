@@ -45,6 +45,26 @@ public struct SparsityCurve: Sendable, Codable, Equatable {
         return out
     }
 
+    /// One curve per layer l = 1...L + 1, each on its own ``initializationScaleGrid(_:layer:from:to:count:)``.
+    public static func layers(_ network: DeepFeatureNetwork, from lo: Double, to hi: Double, count n: Int) throws -> [SparsityCurve] {
+        let layout = network.layout
+        return try (1...layout.depth + 1).map { l in
+            try SparsityCurve(layer: l, weights: Array(network.parameters[l <= layout.depth ? layout.weightRange(l) : layout.readoutRange]),
+                              thresholds: try initializationScaleGrid(layout, layer: l, from: lo, to: hi, count: n))
+        }
+    }
+
+    /// The thresholds of layer l relative to its initialization scale s = sqrt(m^(l-1)) (``DeepFeatureNetwork``
+    /// samples w^(l) ~ N(0, C_W m^(l-1)); layer L + 1, the readout: s = sqrt(m^(L))): ``logGrid(from:to:count:)`` from
+    /// `from` s to `to` s, so the curves of networks of any width and regularizer are comparable.
+    public static func initializationScaleGrid(_ layout: DeepFeatureLayout, layer l: Int, from lo: Double, to hi: Double, count n: Int) throws -> [Double] {
+        guard (1...layout.depth + 1).contains(l) else {
+            throw OverparamError.invalidArgument(name: "layer", problem: "layer \(l) is not in 1...\(layout.depth + 1)")
+        }
+        let s = Double(layout.widths[l - 1]).squareRoot()
+        return try logGrid(from: lo * s, to: hi * s, count: n)
+    }
+
     /// `count` thresholds spaced evenly in log x from `from` to `to` (0 < from < to, count >= 2).
     public static func logGrid(from lo: Double, to hi: Double, count n: Int) throws -> [Double] {
         guard lo > 0, hi > lo, hi.isFinite, n >= 2 else {

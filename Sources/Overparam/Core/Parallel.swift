@@ -11,9 +11,11 @@ import CSupport
 /// **the two never run at the same time.** Our loops never call BLAS inside a chunk, and BLAS is only called
 /// from the caller's thread between loops. So at any moment at most `Parallel.threadCount` threads compute.
 ///
-/// Results never depend on the thread count: chunks are fixed, disjoint index ranges that each write their own
-/// outputs, and reductions are combined in chunk order. `OVERPARAM_THREADS` (or ``Parallel/setThreadCount(_:)``)
-/// sets both our loop width and OpenBLAS's pool size.
+/// Our loops never depend on the thread count: chunks are fixed, disjoint index ranges that each write their own
+/// outputs, and reductions are combined in chunk order. OpenBLAS's own threading is not bitwise thread-count
+/// independent (some `dgemm` shapes and long `ddot`s round differently with 1 and 2 threads), so bit-identical
+/// results across machines need a pinned `OVERPARAM_THREADS`. `OVERPARAM_THREADS` (or
+/// ``Parallel/setThreadCount(_:)``) sets both our loop width and OpenBLAS's pool size.
 public enum Parallel {
     private static let configured: Int = {
         if let s = ProcessInfo.processInfo.environment["OVERPARAM_THREADS"], let n = Int(s), n > 0 { return n }

@@ -47,18 +47,24 @@ public struct ConvexClassificationExperiment: Experiment {
         return c.datasets.flatMap { d in c.depths.map { Self.key(d, .l12, $0) } + [Self.key(d, .l21, top)] }
     }
 
-    /// Standardized inputs and one-hot targets of the three splits.
-    func data(_ name: String, _ c: Config) throws -> (x: Matrix, y: Matrix, vx: Matrix, vlabels: [Int], tx: Matrix, ty: Matrix, labels: [Int], tlabels: [Int]) {
+    /// Every run on one data set gets the same seed (from the global seed): the same data, splits and minibatch
+    /// order at every depth, and the same initialization for both regularizers at a depth.
+    public func seedKey(_ key: RunKey) -> RunKey {
+        RunKey(key.setting.split(separator: ",").first { $0.hasPrefix("data=") }.map(String.init) ?? key.setting, seed: key.seed)
+    }
+
+    /// Standardized inputs and one-hot targets of the three splits (the validation split and the mixture drawn from `seed`).
+    func data(_ name: String, _ c: Config, seed: UInt64) throws -> (x: Matrix, y: Matrix, vx: Matrix, vlabels: [Int], tx: Matrix, ty: Matrix, labels: [Int], tlabels: [Int]) {
         let train: LabeledDataset, val: LabeledDataset, test: LabeledDataset
         switch name {
         case "digits":
             let (tr, te) = try ImageData.split(c.images, maxTrain: 0, maxTest: 0)
-            (train, val) = try tr.stratifiedSplit(testFraction: 0.125, seed: 0x7A1)
+            (train, val) = try tr.stratifiedSplit(testFraction: 0.125, seed: seed ^ 0x7A1)
             test = te
         case "gaussian-mixture":
             guard c.gmPerClass.count == 3 else { throw OverparamError.invalidArgument(name: "gmPerClass", problem: "need [train, validation, test] per class") }
             (train, val, test) = try GaussianMixtureClassification.generate(classes: c.gmClasses, dimension: c.gmDimension, signalDimension: c.gmSignalDimension,
-                                                                            separation: c.gmSeparation, perClass: (c.gmPerClass[0], c.gmPerClass[1], c.gmPerClass[2]), seed: 0x6A55)
+                                                                            separation: c.gmSeparation, perClass: (c.gmPerClass[0], c.gmPerClass[1], c.gmPerClass[2]), seed: seed ^ 0x6A55)
         default: throw OverparamError.invalidArgument(name: "datasets", problem: "'\(name)' is not a data set; use digits or gaussian-mixture")
         }
         let norm = InputNormalization.standardize
@@ -69,8 +75,7 @@ public struct ConvexClassificationExperiment: Experiment {
     /// The sparsity thresholds of layer l: a log grid over [1e-3, 3] times the initialization scale sqrt(m^(l-1))
     /// (the same for every regularizer, so the curves are comparable).
     static func thresholds(_ layout: DeepFeatureLayout, layer l: Int, count: Int) throws -> [Double] {
-        let s = Double(layout.widths[l - 1]).squareRoot()
-        return try SparsityCurve.logGrid(from: 1e-3 * s, to: 3 * s, count: count)
+        try SparsityCurve.initializationScaleGrid(layout, layer: l, from: 1e-3, to: 3, count: count)
     }
 
     public func run(_ key: RunKey, config c: Config, seed: UInt64) throws -> RunOutput {
@@ -78,11 +83,12 @@ public struct ConvexClassificationExperiment: Experiment {
             let p = kv.split(separator: "=", maxSplits: 1); return (String(p[0]), String(p[1])) })
         guard let name = parts["data"], let regName = parts["reg"], let kind = ConvexRegularizerKind(rawValue: regName),
               let L = parts["L"].flatMap({ Int($0) }) else { throw OverparamError.invalidArgument(name: "run", problem: "bad run key \(key.setting)") }
-        let d = try data(name, c)
+        let d = try data(name, c, seed: seed)
         let widths = try DeepFeatureNetwork.seedWidths(depth: L, base: name == "digits" ? c.digitsBase : c.gmBase)
         let vx = d.x.rows(at: Array(0..<Swift.min(c.varianceSamples, d.x.rows)))
-        // The same initialization for every lambda and for both regularizers at a depth (seeded by data and depth only).
-        let initSeed: UInt64 = 0xC1A55 &+ UInt64(L) &* 0x9E37 &+ (name == "digits" ? 1 : 2)
+        // The same initialization for every lambda and for both regularizers at a depth (`seed` is shared by all runs on
+        // this data set, see seedKey).
+        let initSeed: UInt64 = seed ^ (0xC1A55 &+ UInt64(L) &* 0x9E37)
         var best: (net: DeepFeatureNetwork, lambda: Double, val: Double, series: [String: [Double]])? = nil
         for lambda in c.lambdas {
             var net = try DeepFeatureNetwork(inputDimension: d.x.cols, hiddenWidths: widths, outputs: d.y.cols, seed: initSeed)

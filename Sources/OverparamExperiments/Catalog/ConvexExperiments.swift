@@ -335,8 +335,7 @@ public struct ConvexSparsityExperiment: Experiment {
     /// Thresholds of layer l: a log grid from 1e-4 to 10 times the initial weight scale sqrt(m^(l-1)) (the readout
     /// L + 1: sqrt(m^(L))), the same for every regularizer.
     static func thresholds(_ network: DeepFeatureNetwork, layer l: Int, points: Int) throws -> [Double] {
-        let s = Double(network.widths[l - 1]).squareRoot()
-        return try SparsityCurve.logGrid(from: 1e-4 * s, to: 10 * s, count: points)
+        try SparsityCurve.initializationScaleGrid(network.layout, layer: l, from: 1e-4, to: 10, count: points)
     }
 
     /// One run trains every regularizer from the same data and initialization (the run's seed).

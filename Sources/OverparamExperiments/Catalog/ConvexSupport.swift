@@ -12,13 +12,26 @@ public enum ConvexRegularizerKind: String, Sendable, Codable, CaseIterable {
 
     /// lambda^(l) = lambda for every layer and lambda^(u) = lambda for the readout (one tuned weight).
     public func regularizer(depth: Int, lambda: Double) throws -> MixedNormRegularizer {
-        let w = [Double](repeating: lambda, count: depth)
+        try regularizer(layerWeights: [Double](repeating: lambda, count: depth), readoutWeight: lambda)
+    }
+
+    /// lambda^(1), ..., lambda^(L) = `layerWeights` and lambda^(u) = `readoutWeight`.
+    public func regularizer(layerWeights w: [Double], readoutWeight: Double) throws -> MixedNormRegularizer {
         switch self {
-        case .l12: return try .l12(layerWeights: w, readoutWeight: lambda)
-        case .l21: return try .weightDecay(layerWeights: w, readoutWeight: lambda)
-        case .lHalf4: return try .lHalf4(layerWeights: w, readoutWeight: lambda)
+        case .l12: return try .l12(layerWeights: w, readoutWeight: readoutWeight)
+        case .l21: return try .weightDecay(layerWeights: w, readoutWeight: readoutWeight)
+        case .lHalf4: return try .lHalf4(layerWeights: w, readoutWeight: readoutWeight)
         }
     }
+
+    /// The member with exponents (a, b), if it is one of the three.
+    public init?(_ r: MixedNormRegularizer) {
+        guard let k = Self.allCases.first(where: { (try? $0.regularizer(depth: 1, lambda: 0)).map { $0.a == r.a && $0.b == r.b } ?? false }) else { return nil }
+        self = k
+    }
+
+    /// The command-line name: l12, l21, l-half-4.
+    public var cliName: String { self == .lHalf4 ? "l-half-4" : rawValue }
 
     public var label: String {
         switch self { case .l12: return "l_{1,2}"; case .l21: return "l_{2,1}"; case .lHalf4: return "l_{1/2,4}" }

@@ -15,6 +15,7 @@ public struct AnyExperiment: Sendable {
     let _runs: @Sendable (Data) throws -> [RunKey]
     let _run: @Sendable (RunKey, Data, UInt64) throws -> RunOutput
     let _analyze: @Sendable (Data, [RunRecord]) throws -> Analysis
+    let _seedKey: @Sendable (RunKey) -> RunKey
 
     public init<E: Experiment>(_ e: E) {
         id = e.id; source = e.source; summary = e.summary; claimText = e.claimText; estimates = e.estimates; quickNote = e.quickNote
@@ -42,6 +43,7 @@ public struct AnyExperiment: Sendable {
         _runs = { e.runs(try JSONDecoder().decode(E.Config.self, from: $0)) }
         _run = { key, data, seed in try e.run(key, config: try JSONDecoder().decode(E.Config.self, from: data), seed: seed) }
         _analyze = { data, runs in try e.analyze(try JSONDecoder().decode(E.Config.self, from: data), runs: runs) }
+        _seedKey = { e.seedKey($0) }
     }
 
     /// The preset's configuration with TOML overrides applied: the keys of the table `[<id>]` of the file replace
@@ -56,6 +58,8 @@ public struct AnyExperiment: Sendable {
     public func runs(_ config: Data) throws -> [RunKey] { try _runs(config) }
     public func run(_ key: RunKey, config: Data, seed: UInt64) throws -> RunOutput { try _run(key, config, seed) }
     public func analyze(_ config: Data, runs: [RunRecord]) throws -> Analysis { try _analyze(config, runs) }
+    /// The key whose seed the run uses (``Experiment/seedKey(_:)``).
+    public func seedKey(_ key: RunKey) -> RunKey { _seedKey(key) }
 }
 
 /// JSON with sorted keys: equal configurations give equal bytes.

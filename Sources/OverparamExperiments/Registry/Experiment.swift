@@ -92,9 +92,17 @@ public protocol Experiment: Sendable {
     /// How the quick preset shrinks the full one (shown in the report).
     var quickNote: String { get }
     func runs(_ config: Config) -> [RunKey]
-    /// One run; `seed` is derived from the global seed, the experiment, the setting and the seed index.
+    /// One run; `seed` is derived from the global seed, the experiment and the setting and seed index of
+    /// ``seedKey(_:)`` (by default the run's own key).
     func run(_ key: RunKey, config: Config, seed: UInt64) throws -> RunOutput
     func analyze(_ config: Config, runs: [RunRecord]) throws -> Analysis
+    /// The key whose seed a run receives. Runs that must share their random numbers (the same data, or the same
+    /// initialization in a paired comparison) map to one key; the default is the run's own key.
+    func seedKey(_ key: RunKey) -> RunKey
+}
+
+extension Experiment {
+    public func seedKey(_ key: RunKey) -> RunKey { key }
 }
 
 /// The seed of one run: a hash of (global seed, experiment id, setting, seed index), so results do not depend on

@@ -99,7 +99,7 @@ public struct Reproducer: Sendable {
                     let clock = ContinuousClock()
                     var output = RunOutput()
                     let elapsed = clock.measure {
-                        do { output = try exp.run(key, config: config, seed: runSeed(global: global, experiment: exp.id, key: key)) } catch {
+                        do { output = try exp.run(key, config: config, seed: runSeed(global: global, experiment: exp.id, key: exp.seedKey(key))) } catch {
                             output = RunOutput(metrics: ["__failed": 1], series: [:])
                             failures.withLock { $0.append("\(exp.id) \(key): \(error)") }
                             try? store.markFailed(experiment: exp.id, hash: hash, key: key, error: "\(error)")
