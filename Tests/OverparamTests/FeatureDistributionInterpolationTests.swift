@@ -74,6 +74,11 @@ fileprivate func rms(_ a: Matrix, _ b: Matrix) -> Double {
             let scale = rms(lin, Matrix(rows: x.rows, cols: 1))
             #expect(eps < 1e-3 * scale)
             if let s = pi.firstIndex(of: 1) { #expect(rms(f, try nets[s](x)) <= eps * (1 + 1e-9) + 1e-14) }
+            // lossTolerance's one forward pass: its outputs are f itself and its epsilon is the bound above.
+            let y = Matrix(column: (0..<x.rows).map { Double($0 % 3) - 1 })
+            let lt = try mix.lossTolerance(inputs: x, targets: y)
+            #expect(lt.outputs.storage == f.storage && lt.outputBound == eps)
+            #expect(lt.loss == (try MeanSquaredError(.halfMean).evaluate(outputs: f, targets: y).value))
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TOMLKit
 @testable import Overparam
 @testable import OverparamExperiments
 
@@ -27,6 +28,24 @@ struct FeatureLearningExperimentTests {
         #expect(a.claims.count == 1 && a.claims[0].measured.isFinite)
         #expect(a.tables.first?.rows.count == 3)
         #expect(a.figures.first.map { $0.figure.layers.count } == 2)
+    }
+
+    @Test("The feature configurations code as one flat table: the preset's keys, overrides key by key, unchanged JSON")
+    func flatConfigKeys() throws {
+        let e = FeatureRepopulationExperiment()
+        let json = try canonicalJSON(e.configuration(.full))
+        let keys = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any]).keys.sorted()
+        #expect(keys == ["autoencoderEpochs", "autoencoderLearningRate", "batchSize", "draws", "hiddenWidth", "images", "latentDimension",
+                         "learningRate", "maxTest", "maxTrain", "mixtureComponents", "outputEpochs", "outputLearningRate", "poolEpochs",
+                         "poolHeldOut", "poolNets", "poolWidth", "repetitions", "weightDecay", "widths"])
+        let back = try JSONDecoder().decode(FeatureRepopulationExperiment.Config.self, from: json)
+        #expect(try canonicalJSON(back) == json && back.poolNets == 1000 && back.draws == 4)
+        let t = try TOMLTable(string: "[features.tangent-space]\npoolNets = 5\nwidth = 30\npenalty = 1\n")
+        let c = try JSONDecoder().decode(FeatureTangentSpaceExperiment.Config.self,
+                                         from: AnyExperiment(FeatureTangentSpaceExperiment()).configuration(.quick, overrides: t, file: "x.toml"))
+        #expect(c.poolNets == 5 && c.width == 30 && c.penalty == 1 && c.poolWidth == 100 && c.repetitions == 4)
+        let bad = try TOMLTable(string: "[features.weights]\npool = 3\n")
+        #expect { try AnyExperiment(FeatureWeightsExperiment()).configuration(.quick, overrides: bad, file: "x.toml") } throws: { "\($0)".contains("pool") }
     }
 
     @Test("features.weights at a tiny size: the 4-row weight montage and the held-out likelihood table")

@@ -8,6 +8,8 @@ public struct ConvexTrainingOptions: Sendable {
     /// Record Q every `recordEvery` steps (and at steps 0 and `steps`) on the full data.
     public var recordEvery: Int = 10
     public var seed: UInt64 = 0
+    /// The ``Xoshiro256StarStar`` stream of the batch order, drawn from (`seed`, `batchStream`).
+    public var batchStream: UInt64 = 0xBA7C4
     /// Apply ``ScaledSubgradientDescent/clampSignCrossings(from:to:mask:)`` after each step of any optimizer (Adam,
     /// ...) too. ``ScaledSubgradientDescent`` clamps by itself.
     public var clampSignCrossings = false
@@ -53,7 +55,7 @@ public enum ConvexTrainer {
             records.append(ConvexTrainingRecord(step: step, objective: v.value, loss: v.loss, regularization: v.regularization,
                                                 dissipation: e, zeroWeightFraction: hiddenCount == 0 ? 0 : Double(zeros) / Double(hiddenCount)))
         }
-        var rng = Xoshiro256StarStar(seed: options.seed, stream: 0xBA7C4)
+        var rng = Xoshiro256StarStar(seed: options.seed, stream: options.batchStream)
         var order = Array(0..<x.rows), cursor = x.rows
         let minibatch = options.batchSize.map { $0 < x.rows } ?? false
         for step in 0..<options.steps {

@@ -195,13 +195,13 @@ public struct FeatureDistributionMixture: Sendable {
     /// because L(f + e) - L(f) = <f - y, e>/n + ||e||^2/(2n) and sqrt(2 L(f_lin)) <= sqrt(2 L~) + rms(e). L(sum_s pi_s f_s)
     /// is exactly convex in pi, so a discrete convexity violation of the measured surface beyond these tolerances
     /// (``SimplexGrid/convexityCheck(_:tolerances:)``) cannot come from the fits' residuals.
-    /// - Returns: the loss L~, the bound tau and epsilon.
-    public func lossTolerance(inputs x: Matrix, targets y: Matrix) throws -> (loss: Double, tolerance: Double, outputBound: Double) {
+    /// - Returns: the loss L~, the bound tau, epsilon and the interpolant's outputs f~_pi(x) (n x K; one forward pass serves all).
+    public func lossTolerance(inputs x: Matrix, targets y: Matrix) throws -> (loss: Double, tolerance: Double, outputBound: Double, outputs: Matrix) {
         let pass = try network.forward(x), f = pass.outputs
         guard y.rows == f.rows, y.cols == f.cols else { throw OverparamError.shapeMismatch("targets are \(y.rows)x\(y.cols), outputs \(f.rows)x\(f.cols)") }
         let loss = try MeanSquaredError(.halfMean).evaluate(outputs: f, targets: y).value
         let eps = try outputDeviationBound(pass, inputs: x)
-        return (loss, ((2 * loss).squareRoot() + eps) * eps + eps * eps / 2, eps)
+        return (loss, ((2 * loss).squareRoot() + eps) * eps + eps * eps / 2, eps, f)
     }
 }
 

@@ -236,17 +236,7 @@ public struct ParticleSGD: Sendable {
                     for i in 0..<n {
                         let zi = z + i * m + j0
                         if isReLU {
-                            var a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0
-                            var j = 0
-                            while j + 4 <= mb {
-                                let s0 = Swift.max(zi[j], 0), s1 = Swift.max(zi[j + 1], 0)
-                                let s2 = Swift.max(zi[j + 2], 0), s3 = Swift.max(zi[j + 3], 0)
-                                zi[j] = s0; zi[j + 1] = s1; zi[j + 2] = s2; zi[j + 3] = s3
-                                a0 += tb[j] * s0; a1 += tb[j + 1] * s1; a2 += tb[j + 2] * s2; a3 += tb[j + 3] * s3
-                                j += 4
-                            }
-                            while j < mb { let s = Swift.max(zi[j], 0); zi[j] = s; a0 += tb[j] * s; j += 1 }
-                            hp[i] = (a0 + a1) + (a2 + a3)
+                            hp[i] = reluReadoutInPlace(zi, weights: tb, count: mb)
                         } else {
                             let si = slopes! + i * m + j0
                             var a = 0.0

@@ -119,24 +119,14 @@ final class StudentStack {
         // Z = X Theta1.
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(w), Int32(d), 1, x, Int32(d), t1, Int32(w),
                     0, z, Int32(w))
-        // Z <- (Z)_+; h_s(x_i), delta_i^s, R_s, g_i^s (the 4-way sums of ParticleSGD's single block).
+        // Z <- (Z)_+; h_s(x_i), delta_i^s, R_s, g_i^s (``reluReadoutInPlace``, the sums of ParticleSGD's single block).
         risks.withUnsafeMutableBufferPointer { risk in
             for s in 0..<count { risk[s] = 0 }
             for i in 0..<n {
                 let zi = z + i * w, gi = g + i * count
                 for s in 0..<count {
                     let j0 = offsets[s], j1 = offsets[s + 1]
-                    var a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0
-                    var j = j0
-                    while j + 4 <= j1 {
-                        let s0 = Swift.max(zi[j], 0), s1 = Swift.max(zi[j + 1], 0)
-                        let s2 = Swift.max(zi[j + 2], 0), s3 = Swift.max(zi[j + 3], 0)
-                        zi[j] = s0; zi[j + 1] = s1; zi[j + 2] = s2; zi[j + 3] = s3
-                        a0 += t2[j] * s0; a1 += t2[j + 1] * s1; a2 += t2[j + 2] * s2; a3 += t2[j + 3] * s3
-                        j += 4
-                    }
-                    while j < j1 { let v = Swift.max(zi[j], 0); zi[j] = v; a0 += t2[j] * v; j += 1 }
-                    let e = ((a0 + a1) + (a2 + a3)) * (1 / Double(j1 - j0)) - y[i]
+                    let e = reluReadoutInPlace(zi + j0, weights: t2 + j0, count: j1 - j0) * (1 / Double(j1 - j0)) - y[i]
                     risk[s] += e * e
                     gi[s] = e * invN
                 }

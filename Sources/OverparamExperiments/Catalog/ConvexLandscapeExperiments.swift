@@ -55,15 +55,10 @@ public struct ConvexLandscapeExperiment: Experiment {
         var nets = [DeepFeatureNetwork](), metrics = [String: Double]()
         for s in 0..<3 {
             let idx = (0..<train.x.rows).filter { Self.third(train.x[$0, 0]) == s }
-            var net = try DeepFeatureNetwork(inputDimension: 1, hiddenWidths: widths, seed: seed &+ UInt64(s + 1))
             let (xs, ys) = (train.x.rows(at: idx), train.y.rows(at: idx))
             // Adam on Q with the shared standard-parameterization rate scales (ConvexSupport.adamScales).
-            var adam = Adam(learningRate: c.learningRate, scales: ConvexSupport.adamScales(net.layout))
-            var o = ConvexTrainingOptions()
-            o.steps = c.steps; o.recordEvery = c.steps
-            o.batchSize = c.batchSize > 0 && c.batchSize < idx.count ? c.batchSize : nil
-            o.seed = seed &+ UInt64(10 + s)
-            _ = try ConvexTrainer.train(&net, inputs: xs, targets: ys, objective: objective, optimizer: &adam, options: o)
+            let net = try ConvexSupport.trainAdam(widths: widths, inputs: xs, targets: ys, objective: objective, learningRate: c.learningRate,
+                                                  steps: c.steps, batchSize: c.batchSize, networkSeed: seed &+ UInt64(s + 1), batchSeed: seed &+ UInt64(10 + s))
             let f = try net(xs)
             metrics["train_rmse_\(s + 1)"] = (zip(f.storage, ys.storage).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } / Double(idx.count)).squareRoot()
             nets.append(net)
@@ -87,9 +82,8 @@ public struct ConvexLandscapeExperiment: Experiment {
         for n in 0..<grid.indices.count {
             let pi = grid.weights(n)
             let mix = try interp.mixture(pi)
-            let (loss, tol, eps) = try mix.lossTolerance(inputs: tx, targets: ty)
+            let (loss, tol, eps, fm) = try mix.lossTolerance(inputs: tx, targets: ty)
             let lin = try mix.linearLimit(tx)
-            let fm = try mix.network(tx)
             series["alpha"]!.append(pi[0]); series["beta"]!.append(pi[1])
             series["feature_loss"]!.append(loss); series["feature_tolerance"]!.append(tol); series["feature_output_bound"]!.append(eps)
             series["feature_output_rms"]!.append((fm.storage.reduce(0) { $0 + $1 * $1 } / Double(fm.rows)).squareRoot())

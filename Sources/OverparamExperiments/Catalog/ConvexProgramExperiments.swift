@@ -1,36 +1,17 @@
 import Foundation
 import Overparam
 
-/// The 1-D task of seed 002 sec. VII-A (SEED-NOTES sec. 3): x ~ U[-2 pi, 2 pi], y = cos 4x = 2(2cos^2 x - 1)^2 - 1,
-/// a tanh ``DeepFeatureNetwork`` with input bias, trained on Q (eq. 9, l_{1,2}) by minibatch Adam on the mini-norm
-/// subgradient. Small and private to this file (the shared 1-D support lives elsewhere).
+/// The 1-D task of seed 002 sec. VII-A as `convex.program` and `convex.discretization` train it (SEED-NOTES sec. 3):
+/// ``ConvexSupport/data(_:seed:symmetricForm:)`` in its symmetric form and seed 002's tanh network with input bias,
+/// trained from the initialization `seed` by minibatch Adam on Q with l_{1,2} (plain Adam on the mean-field weights,
+/// batch order from (seed, stream 0xBA7C)).
 enum ConvexProgramTask {
-    static func data(_ n: Int, seed: UInt64) -> (x: Matrix, y: Matrix) {
-        var rng = Xoshiro256StarStar(seed: seed, stream: 0xC054)
-        let xs = (0..<n).map { _ in (rng.uniform() * 2 - 1) * 2 * Double.pi }
-        return (Matrix(column: xs), Matrix(column: xs.map { Foundation.cos(4 * $0) }))
-    }
-
-    /// An evenly spaced grid of n points on [-2 pi, 2 pi].
-    static func grid(_ n: Int) -> Matrix {
-        Matrix(column: (0..<n).map { -2 * Double.pi + 4 * Double.pi * (Double($0) + 0.5) / Double(n) })
-    }
+    static func data(_ n: Int, seed: UInt64) throws -> (x: Matrix, y: Matrix) { try ConvexSupport.data(n, seed: seed, symmetricForm: true) }
 
     static func train(widths: [Int], x: Matrix, y: Matrix, objective: ConvexObjective, steps: Int, batch: Int,
                       learningRate: Double, seed: UInt64) throws -> DeepFeatureNetwork {
-        var net = try DeepFeatureNetwork(inputDimension: 1, hiddenWidths: widths, activation: .tanh, inputBias: 1, seed: seed)
-        var adam = Adam(learningRate: learningRate)
-        var rng = Xoshiro256StarStar(seed: seed, stream: 0xBA7C)
-        var order = Array(0..<x.rows), cursor = x.rows
-        let b = Swift.min(batch, x.rows)
-        for _ in 0..<steps {
-            if cursor + b > x.rows { order.shuffle(using: &rng); cursor = 0 }
-            let idx = Array(order[cursor..<(cursor + b)]); cursor += b
-            let g = try objective.evaluate(net, inputs: x.rows(at: idx), targets: y.rows(at: idx)).subgradient
-            adam.step(&net.parameters, gradient: g)
-            guard net.parameters.allSatisfy({ $0.isFinite }) else { throw OverparamError.diverged("non-finite weights while training the 1-D task") }
-        }
-        return net
+        try ConvexSupport.trainAdam(widths: widths, inputs: x, targets: y, objective: objective, learningRate: learningRate, standardScales: false,
+                                    steps: steps, batchSize: batch, networkSeed: seed, batchSeed: seed, batchStream: 0xBA7C)
     }
 
     static func objective(_ lambdas: [Double], readout: Double) throws -> ConvexObjective {
@@ -71,12 +52,12 @@ public struct ConvexDiscretizationExperiment: Experiment {
 
     public func run(_ key: RunKey, config c: Config, seed: UInt64) throws -> RunOutput {
         let L = c.widths.count
-        let d = ConvexProgramTask.data(c.trainSamples, seed: seed)
+        let d = try ConvexProgramTask.data(c.trainSamples, seed: seed)
         let obj = try ConvexProgramTask.objective([Double](repeating: c.lambda, count: L), readout: c.lambda)
         let net = try ConvexProgramTask.train(widths: c.widths, x: d.x, y: d.y, objective: obj, steps: c.steps, batch: c.batchSize,
                                               learningRate: c.learningRate, seed: seed)
         let sampler = SubnetworkSampler(network: net)
-        let xe = ConvexProgramTask.grid(c.evalPoints)
+        let xe = ConvexSupport.midpointGrid(c.evalPoints)
         let k = try sampler.constants(inputs: xe)
         var out = RunOutput()
         for l in 0..<L { out.metrics["C\(l + 1)_printed"] = k.printed[l]; out.metrics["C\(l + 1)_corrected"] = k.corrected[l] }
@@ -206,7 +187,7 @@ public struct ConvexProgramExperiment: Experiment {
     public func runs(_ c: Config) -> [RunKey] { (0..<c.seeds).map { RunKey("network", seed: $0) } }
 
     public func run(_ key: RunKey, config c: Config, seed: UInt64) throws -> RunOutput {
-        let d = ConvexProgramTask.data(c.trainSamples, seed: seed)
+        let d = try ConvexProgramTask.data(c.trainSamples, seed: seed)
         let obj = try ConvexProgramTask.objective(c.lambdas, readout: c.readoutLambda)
         let net = try ConvexProgramTask.train(widths: c.widths, x: d.x, y: d.y, objective: obj, steps: c.steps, batch: c.batchSize,
                                               learningRate: c.learningRate, seed: seed)

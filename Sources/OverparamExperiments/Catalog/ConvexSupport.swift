@@ -148,12 +148,62 @@ public struct ConvexTuning: Sendable {
 
 /// Data, training and lambda tuning for seed 002's 1-D task (sec. VII-A).
 public enum ConvexSupport {
-    /// x_i ~ U[-2 pi, 2 pi], y_i = cos 4 x_i (n x 1 each).
-    public static func data(_ n: Int, seed: UInt64) throws -> (x: Matrix, y: Matrix) {
+    /// x_i ~ U[-2 pi, 2 pi], y_i = cos 4 x_i (n x 1 each), from u_i ~ U[0, 1) of the stream (seed, 0xC054):
+    /// x_i = -2 pi + 4 pi u_i, or with `symmetricForm` x_i = 2 pi (2 u_i - 1), the same draws up to the last bit
+    /// (the form of `convex.program` and `convex.discretization`, kept so that their results do not change).
+    public static func data(_ n: Int, seed: UInt64, symmetricForm: Bool = false) throws -> (x: Matrix, y: Matrix) {
         guard n >= 1 else { throw OverparamError.invalidArgument(name: "samples", problem: "need at least one sample (got \(n))") }
         var rng = Xoshiro256StarStar(seed: seed, stream: 0xC05_4)
-        let x = (0..<n).map { _ in -2 * Double.pi + 4 * Double.pi * rng.uniform() }
+        let x = (0..<n).map { _ in
+            symmetricForm ? (rng.uniform() * 2 - 1) * 2 * Double.pi : -2 * Double.pi + 4 * Double.pi * rng.uniform()
+        }
         return (Matrix(column: x), Matrix(column: x.map { Foundation.cos(4 * $0) }))
+    }
+
+    /// n evenly spaced points on [-2 pi, 2 pi], the midpoints of n equal cells (n x 1).
+    static func midpointGrid(_ n: Int) -> Matrix {
+        Matrix(column: (0..<n).map { -2 * Double.pi + 4 * Double.pi * (Double($0) + 0.5) / Double(n) })
+    }
+
+    /// Seed 002's network of the 1-D task (eqs. 1-2: tanh, input bias 1, 1/fan-in scaling) with hidden widths
+    /// `widths`, initialized from `seed`.
+    static func network(widths: [Int], seed: UInt64) throws -> DeepFeatureNetwork {
+        try DeepFeatureNetwork(inputDimension: 1, hiddenWidths: widths, activation: .tanh, inputBias: 1, seed: seed)
+    }
+
+    /// Adam at `learningRate` for `network`: with `standardScales`, per-parameter factors ``adamScales(_:)`` (Adam on
+    /// the standard-parameterization weights); without, plain Adam on the mean-field weights.
+    static func adam(for network: DeepFeatureNetwork, learningRate: Double, standardScales: Bool = true) -> Adam {
+        Adam(learningRate: learningRate, scales: standardScales ? adamScales(network.layout) : nil)
+    }
+
+    /// `steps` Adam steps on Q (``ConvexTrainer``, mini-norm subgradient) from the network's current weights and
+    /// Adam's state; minibatches of `batchSize` drawn without replacement from (seed, batchStream), full batch when
+    /// `batchSize` is 0 or at least n. Q is recorded at the first and the last step only.
+    @discardableResult
+    static func adamSteps(_ network: inout DeepFeatureNetwork, _ adam: inout Adam, inputs x: Matrix, targets y: Matrix,
+                          objective: ConvexObjective, steps: Int, batchSize: Int, seed: UInt64,
+                          batchStream: UInt64 = ConvexTrainingOptions().batchStream) throws -> [ConvexTrainingRecord] {
+        var o = ConvexTrainingOptions()
+        o.steps = steps
+        o.recordEvery = Swift.max(steps, 1)
+        o.batchSize = batchSize > 0 && batchSize < x.rows ? batchSize : nil
+        o.seed = seed
+        o.batchStream = batchStream
+        return try ConvexTrainer.train(&network, inputs: x, targets: y, objective: objective, optimizer: &adam, options: o)
+    }
+
+    /// Train seed 002's network (``network(widths:seed:)``, initialization `networkSeed`) on the 1-D task by `steps`
+    /// Adam steps on Q (``adamSteps(_:_:inputs:targets:objective:steps:batchSize:seed:batchStream:)``, batches from
+    /// `batchSeed`).
+    static func trainAdam(widths: [Int], inputs x: Matrix, targets y: Matrix, objective: ConvexObjective, learningRate: Double,
+                          standardScales: Bool = true, steps: Int, batchSize: Int, networkSeed: UInt64, batchSeed: UInt64,
+                          batchStream: UInt64 = ConvexTrainingOptions().batchStream) throws -> DeepFeatureNetwork {
+        var net = try network(widths: widths, seed: networkSeed)
+        var adam = adam(for: net, learningRate: learningRate, standardScales: standardScales)
+        try adamSteps(&net, &adam, inputs: x, targets: y, objective: objective, steps: steps, batchSize: batchSize, seed: batchSeed,
+                      batchStream: batchStream)
+        return net
     }
 
     /// Adam's per-parameter learning-rate factors m^(l-1) for w^(l) and m^(L) for u. Adam's step is invariant to a
@@ -198,9 +248,8 @@ public enum ConvexSupport {
 
         /// The initialization of `seed` (the same for every lambda and every path).
         init(depth: Int, task c: ConvexTaskConfig, data: Data, seed: UInt64) throws {
-            network = try DeepFeatureNetwork(inputDimension: 1, hiddenWidths: try DeepFeatureNetwork.seedWidths(depth: depth, base: c.base),
-                                             activation: .tanh, inputBias: 1, seed: seed ^ 0x1E7)
-            adam = Adam(learningRate: c.learningRate(depth: depth), scales: ConvexSupport.adamScales(network.layout))
+            network = try ConvexSupport.network(widths: try DeepFeatureNetwork.seedWidths(depth: depth, base: c.base), seed: seed ^ 0x1E7)
+            adam = ConvexSupport.adam(for: network, learningRate: c.learningRate(depth: depth))
             variance.append(try ApproximationVariance(network, inputs: data.varianceX))
         }
 
@@ -213,14 +262,11 @@ public enum ConvexSupport {
             var done = 0
             while done < count {
                 adam.learningRate = rate
-                var o = ConvexTrainingOptions()
-                o.steps = Swift.min(c.recordEvery, count - done)
-                o.recordEvery = o.steps
-                o.batchSize = c.batchSize == 0 ? nil : c.batchSize
-                o.seed = seed &+ UInt64(chunks)
-                let r = try ConvexTrainer.train(&network, inputs: data.x, targets: data.y, objective: objective, optimizer: &adam, options: o)
+                let chunk = Swift.min(c.recordEvery, count - done)
+                let r = try ConvexSupport.adamSteps(&network, &adam, inputs: data.x, targets: data.y, objective: objective, steps: chunk,
+                                                    batchSize: c.batchSize, seed: seed &+ UInt64(chunks))
                 if records.isEmpty, var first = r.first { first.step = 0; records.append(first) }
-                done += o.steps; steps += o.steps; chunks += 1
+                done += chunk; steps += chunk; chunks += 1
                 if var last = r.last { last.step = steps; records.append(last) }
                 variance.append(try ApproximationVariance(network, inputs: data.varianceX))
             }

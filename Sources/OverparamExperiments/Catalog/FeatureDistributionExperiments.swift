@@ -84,19 +84,52 @@ extension Matrix {
     }
 }
 
-/// The pool settings shared by the three experiments' configurations (flat keys, so TOML overrides stay one level).
-protocol FeaturePoolConfig {
-    var poolNets: Int { get }; var poolHeldOut: Int { get }; var poolWidth: Int { get }; var poolEpochs: Int { get }
-    var learningRate: Double { get }; var weightDecay: Double { get }; var batchSize: Int { get }
-    var mixtureComponents: [Int] { get }; var latentDimension: Int { get }; var hiddenWidth: Int { get }
-    var autoencoderEpochs: Int { get }; var autoencoderLearningRate: Double { get }
+/// The settings shared by the three feature-learning experiments (`features.weights`, `.repopulation`,
+/// `.tangent-space`): the images and the pool of ``LearnedFeaturePool``.
+public struct FeaturePoolFields: Codable, Sendable {
+    public var images: String; public var maxTrain: Int; public var maxTest: Int
+    public var poolNets: Int; public var poolHeldOut: Int; public var poolWidth: Int; public var poolEpochs: Int
+    public var learningRate: Double; public var weightDecay: Double; public var batchSize: Int
+    public var mixtureComponents: [Int]; public var latentDimension: Int; public var hiddenWidth: Int
+    public var autoencoderEpochs: Int; public var autoencoderLearningRate: Double
+
+    /// The presets' pool: 12 nets of width 100, 2 held out (full: the seed's 1,000, 100 held out; SEED-NOTES sec. 3),
+    /// Adam 1e-3 for 50 epochs, batch 128, weight decay 1e-3; VAE latent 8, hidden 128, 300 epochs (full: 200); digits.
+    public static func poolDefaults(_ p: Preset) -> FeaturePoolFields {
+        FeaturePoolFields(images: "digits", maxTrain: 0, maxTest: 0, poolNets: p == .quick ? 12 : 1000, poolHeldOut: p == .quick ? 2 : 100, poolWidth: 100,
+                          poolEpochs: 50, learningRate: 1e-3, weightDecay: 1e-3, batchSize: 128, mixtureComponents: p == .quick ? [1, 2, 4] : [1, 2, 4, 8, 16],
+                          latentDimension: 8, hiddenWidth: 128, autoencoderEpochs: p == .quick ? 300 : 200, autoencoderLearningRate: 1e-3)
+    }
 }
 
-extension FeaturePoolConfig {
+/// A feature-learning configuration: the shared ``FeaturePoolFields`` and the experiment's own settings, coded as one
+/// flat table (the same keys as if every field were declared here: TOML overrides stay one level and the run store's
+/// configuration hash is unchanged). Fields of either part read and write as `config.poolNets`, `config.shown`.
+@dynamicMemberLookup
+public struct FeaturePoolConfig<Own: Codable & Sendable>: Codable, Sendable {
+    public var shared: FeaturePoolFields
+    public var own: Own
+
+    /// ``FeaturePoolFields/poolDefaults(_:)`` of the preset with the experiment's own settings.
+    public init(_ p: Preset, _ own: Own) { shared = .poolDefaults(p); self.own = own }
+
+    public init(from decoder: Decoder) throws { shared = try FeaturePoolFields(from: decoder); own = try Own(from: decoder) }
+    public func encode(to encoder: Encoder) throws { try shared.encode(to: encoder); try own.encode(to: encoder) }
+
+    public subscript<T>(dynamicMember key: WritableKeyPath<FeaturePoolFields, T>) -> T {
+        get { shared[keyPath: key] }
+        set { shared[keyPath: key] = newValue }
+    }
+    public subscript<T>(dynamicMember key: WritableKeyPath<Own, T>) -> T {
+        get { own[keyPath: key] }
+        set { own[keyPath: key] = newValue }
+    }
+
     var pool: LearnedFeaturePool.Settings {
-        .init(nets: poolNets, heldOutNets: poolHeldOut, width: poolWidth, epochs: poolEpochs, learningRate: learningRate, weightDecay: weightDecay,
-              batchSize: batchSize, mixtureComponents: mixtureComponents, latentDimension: latentDimension, hiddenWidth: hiddenWidth,
-              autoencoderEpochs: autoencoderEpochs, autoencoderLearningRate: autoencoderLearningRate)
+        let s = shared
+        return .init(nets: s.poolNets, heldOutNets: s.poolHeldOut, width: s.poolWidth, epochs: s.poolEpochs, learningRate: s.learningRate,
+                     weightDecay: s.weightDecay, batchSize: s.batchSize, mixtureComponents: s.mixtureComponents, latentDimension: s.latentDimension,
+                     hiddenWidth: s.hiddenWidth, autoencoderEpochs: s.autoencoderEpochs, autoencoderLearningRate: s.autoencoderLearningRate)
     }
 }
 
@@ -104,14 +137,11 @@ extension FeaturePoolConfig {
 /// digits, 28 x 28 for MNIST) at initialization, after training, and sampled from the Gaussian mixture and the VAE
 /// fitted to the learned distribution; with the held-out log-likelihood of trained neurons under each model.
 public struct FeatureWeightsExperiment: Experiment {
-    public struct Config: Codable, Sendable, FeaturePoolConfig {
-        public var images: String; public var maxTrain: Int; public var maxTest: Int
-        public var poolNets: Int; public var poolHeldOut: Int; public var poolWidth: Int; public var poolEpochs: Int
-        public var learningRate: Double; public var weightDecay: Double; public var batchSize: Int
-        public var mixtureComponents: [Int]; public var latentDimension: Int; public var hiddenWidth: Int
-        public var autoencoderEpochs: Int; public var autoencoderLearningRate: Double
+    /// The experiment's own settings (the pool's are ``FeaturePoolFields``).
+    public struct Settings: Codable, Sendable {
         public var shown: Int
     }
+    public typealias Config = FeaturePoolConfig<Settings>
     public init() {}
     public var id: String { "features.weights" }
     public var source: String { "seed 000 sec. VI, fig. 8; SEED-NOTES sec. 3 (1,000 nets of width 100)" }
@@ -120,9 +150,7 @@ public struct FeatureWeightsExperiment: Experiment {
     public var estimates: (quick: String, full: String) { ("10 s", "20 min") }
     public var quickNote: String { "12 nets of width 100 (full: the seed's 1,000), 2 held out; VAE 300 epochs (full: 200 over 100x the samples); digits by default" }
     public func configuration(_ p: Preset) -> Config {
-        Config(images: "digits", maxTrain: 0, maxTest: 0, poolNets: p == .quick ? 12 : 1000, poolHeldOut: p == .quick ? 2 : 100, poolWidth: 100,
-               poolEpochs: 50, learningRate: 1e-3, weightDecay: 1e-3, batchSize: 128, mixtureComponents: p == .quick ? [1, 2, 4] : [1, 2, 4, 8, 16],
-               latentDimension: 8, hiddenWidth: 128, autoencoderEpochs: p == .quick ? 300 : 200, autoencoderLearningRate: 1e-3, shown: 8)
+        Config(p, Settings(shown: 8))
     }
     public func runs(_ c: Config) -> [RunKey] { [RunKey("pool", seed: 0)] }
 
@@ -179,15 +207,12 @@ public struct FeatureWeightsExperiment: Experiment {
 /// (with bias) trained, on features drawn from the initialization vs repopulated from the learned distribution
 /// (VAE, the seed's choice; also the Gaussian mixture), test accuracy vs m.
 public struct FeatureRepopulationExperiment: Experiment {
-    public struct Config: Codable, Sendable, FeaturePoolConfig {
-        public var images: String; public var maxTrain: Int; public var maxTest: Int
-        public var poolNets: Int; public var poolHeldOut: Int; public var poolWidth: Int; public var poolEpochs: Int
-        public var learningRate: Double; public var weightDecay: Double; public var batchSize: Int
-        public var mixtureComponents: [Int]; public var latentDimension: Int; public var hiddenWidth: Int
-        public var autoencoderEpochs: Int; public var autoencoderLearningRate: Double
+    /// The experiment's own settings (the pool's are ``FeaturePoolFields``).
+    public struct Settings: Codable, Sendable {
         public var widths: [Int]; public var draws: Int; public var outputEpochs: Int; public var outputLearningRate: Double
         public var repetitions: Int
     }
+    public typealias Config = FeaturePoolConfig<Settings>
     public init() {}
     public var id: String { "features.repopulation" }
     public var source: String { "seed 000 sec. VI, fig. 9; SEED-NOTES sec. 3 (m = 1000, output layer with bias, Adam 1e-4, 50 epochs, batch 128)" }
@@ -196,11 +221,8 @@ public struct FeatureRepopulationExperiment: Experiment {
     public var estimates: (quick: String, full: String) { ("40 s", "2 h") }
     public var quickNote: String { "pools of 12 nets of width 100 (full: 1,000), m up to 1000, 1 feature draw per m (full: 4), 4 repetitions with their own pools (full: 10), output layer by Adam 1e-3 for 100 epochs (full: 300; the seed's Adam 1e-4 for 50 epochs is about 23,000 steps on MNIST but 500 on the digits); digits by default" }
     public func configuration(_ p: Preset) -> Config {
-        Config(images: "digits", maxTrain: 0, maxTest: 0, poolNets: p == .quick ? 12 : 1000, poolHeldOut: p == .quick ? 2 : 100, poolWidth: 100,
-               poolEpochs: 50, learningRate: 1e-3, weightDecay: 1e-3, batchSize: 128, mixtureComponents: p == .quick ? [1, 2, 4] : [1, 2, 4, 8, 16],
-               latentDimension: 8, hiddenWidth: 128, autoencoderEpochs: p == .quick ? 300 : 200, autoencoderLearningRate: 1e-3,
-               widths: [10, 20, 50, 100, 200, 500, 1000], draws: p == .quick ? 1 : 4, outputEpochs: p == .quick ? 100 : 300, outputLearningRate: 1e-3,
-               repetitions: p == .quick ? 4 : 10)
+        Config(p, Settings(widths: [10, 20, 50, 100, 200, 500, 1000], draws: p == .quick ? 1 : 4, outputEpochs: p == .quick ? 100 : 300,
+                           outputLearningRate: 1e-3, repetitions: p == .quick ? 4 : 10))
     }
     public func runs(_ c: Config) -> [RunKey] { (0..<c.repetitions).map { RunKey("repetition", seed: $0) } }
 
@@ -270,14 +292,11 @@ public struct FeatureRepopulationExperiment: Experiment {
 /// vs at features generated from the learned distribution (VAE), fitted exactly by tangent-kernel ridge regression on
 /// one-hot targets with a small penalty.
 public struct FeatureTangentSpaceExperiment: Experiment {
-    public struct Config: Codable, Sendable, FeaturePoolConfig {
-        public var images: String; public var maxTrain: Int; public var maxTest: Int
-        public var poolNets: Int; public var poolHeldOut: Int; public var poolWidth: Int; public var poolEpochs: Int
-        public var learningRate: Double; public var weightDecay: Double; public var batchSize: Int
-        public var mixtureComponents: [Int]; public var latentDimension: Int; public var hiddenWidth: Int
-        public var autoencoderEpochs: Int; public var autoencoderLearningRate: Double
+    /// The experiment's own settings (the pool's are ``FeaturePoolFields``).
+    public struct Settings: Codable, Sendable {
         public var width: Int; public var penalty: Double; public var fitError: Double; public var repetitions: Int
     }
+    public typealias Config = FeaturePoolConfig<Settings>
     public init() {}
     public var id: String { "features.tangent-space" }
     public var source: String { "seed 000 sec. VI, fig. 10; SEED-NOTES sec. 3 (m = 1000, tangent model at fixed theta, Adam 1e-5, 50 epochs)" }
@@ -286,10 +305,7 @@ public struct FeatureTangentSpaceExperiment: Experiment {
     public var estimates: (quick: String, full: String) { ("40 s", "2 h") }
     public var quickNote: String { "m = 200 (full: the seed's 1000), pools of 12 nets (full: 1,000), 4 repetitions with their own pools (full: 10); fitted exactly by tangent-kernel ridge regression (penalty 1e-6) instead of the seed's Adam 1e-5 for 50 epochs; digits by default" }
     public func configuration(_ p: Preset) -> Config {
-        Config(images: "digits", maxTrain: 0, maxTest: 0, poolNets: p == .quick ? 12 : 1000, poolHeldOut: p == .quick ? 2 : 100, poolWidth: 100,
-               poolEpochs: 50, learningRate: 1e-3, weightDecay: 1e-3, batchSize: 128, mixtureComponents: p == .quick ? [1, 2, 4] : [1, 2, 4, 8, 16],
-               latentDimension: 8, hiddenWidth: 128, autoencoderEpochs: p == .quick ? 300 : 200, autoencoderLearningRate: 1e-3,
-               width: p == .quick ? 200 : 1000, penalty: 1e-6, fitError: 0.01, repetitions: p == .quick ? 4 : 10)
+        Config(p, Settings(width: p == .quick ? 200 : 1000, penalty: 1e-6, fitError: 0.01, repetitions: p == .quick ? 4 : 10))
     }
     public func runs(_ c: Config) -> [RunKey] { (0..<c.repetitions).map { RunKey("repetition", seed: $0) } }
 

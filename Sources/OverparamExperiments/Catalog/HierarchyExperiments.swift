@@ -46,12 +46,6 @@ enum NTHSupport {
         return Claim(statement, measured: s.mean, expected: "mean log ratio > 0 by 3 SE", tolerance: "paired over \(logs.count) seeds (SE \(sig(s.se, 2)))",
                      passed: s.mean > 3 * s.se && s.mean > 0)
     }
-
-    static func errorBarLayers(_ ws: [Double], _ groups: [[Double]], label: String, color: Int) -> [PlotLayer] {
-        let st = groups.map { meanAndStandardError($0) }
-        return [.errorBars(x: ws, y: st.map { $0.mean }, err: st.map { $0.se.isFinite ? $0.se : 0 }, label: label, color: color),
-                .line(x: ws, y: st.map { $0.mean }, label: nil, color: color)]
-    }
 }
 
 /// `nth.kernel-drift` (seed 001 Corollary 2.4): along the gradient flow the NTK moves by O(t/m): sup |K_t - K_0| and
@@ -96,7 +90,7 @@ public struct KernelDriftExperiment: Experiment {
             let (claim, fit) = exponentClaim("\(label) at t = \(sig(c.time)) ~ m^-1", widths: ws, groups: gs, expected: -1)
             a.claims.append(claim)
             a.claims.append(NTHSupport.steeperClaim("\(label): the exponent is distinguishable from the older bound -1/2", fit: fit, than: -0.5))
-            layers += NTHSupport.errorBarLayers(ws, gs, label: label, color: i)
+            layers += PlotLayer.meanWithErrorBars(ws, gs, label: label, color: i)
         }
         a.figures.append(NamedFigure("drift", "NTK drift and speed at t = \(sig(c.time)) vs width (mean +- SE over seeds).",
                                      Figure(title: "NTK drift along gradient flow", x: Axis("width m", scale: .log), y: Axis("sup norm", scale: .log), layers: layers)))
@@ -138,7 +132,7 @@ public struct InitialScalingExperiment: Experiment {
         for (i, (metric, label, expected)) in [("k3_rms", "rms K_0^(3)", -1.0), ("k2_error", "sup |K_0^(2) - K_inf|", -0.5)].enumerated() {
             let (ws, gs) = byWidth(runs, metric)
             a.claims.append(exponentClaim("\(label) ~ m^\(expected)", widths: ws, groups: gs, expected: expected).0)
-            layers += NTHSupport.errorBarLayers(ws, gs, label: label, color: i)
+            layers += PlotLayer.meanWithErrorBars(ws, gs, label: label, color: i)
         }
         // K^(4) = 𝔎^(4)/m + O(m^(-3/2)): the bound (eq. 12) says it decays at least like 1/m; the exact exponent of a
         // single draw's size sits between -1 and -3/2 until the fluctuation term is small against 𝔎^(4)/m.
@@ -148,7 +142,7 @@ public struct InitialScalingExperiment: Experiment {
         a.claims.append(Claim("sup |K_0^(4)| decays at least like 1/m (eq. 12)", measured: fit4?.slope ?? .nan, expected: "<= -1 within 3 SE",
                               tolerance: "3 SE of the seed-weighted slope (SE \(sig(fit4?.slopeStandardError ?? .nan, 2)))",
                               passed: fit4.map { $0.slope - 3 * $0.slopeStandardError <= -1 } ?? false))
-        layers += NTHSupport.errorBarLayers(ws4, gs4, label: "sup |K_0^(4)|", color: 2)
+        layers += PlotLayer.meanWithErrorBars(ws4, gs4, label: "sup |K_0^(4)|", color: 2)
         let (wr4, gr4) = byWidth(runs, "k4_rms")
         if let f = LinearFit.powerLaw(x: wr4, y: gr4.map { meanAndStandardError($0).mean }) {
             a.notes.append("rms K_0^(4) of single draws falls like m^\(sig(f.slope, 3)) (+- \(sig(f.slopeStandardError, 2))): between -1 (the limit 𝔎^(4)/m) and -3/2 (the fluctuation term of eq. 11), which still matters at these widths; the seed-mean m K_0^(4) converges (claim below).")
@@ -222,7 +216,7 @@ public struct TruncationExperiment: Experiment {
         var slopes = [Int: LinearFit]()
         for p in 2...4 {
             let (ws, gs) = byWidth(runs, "err_p\(p)_t\(t)")
-            layers += NTHSupport.errorBarLayers(ws, gs, label: "p = \(p)", color: p - 2)
+            layers += PlotLayer.meanWithErrorBars(ws, gs, label: "p = \(p)", color: p - 2)
             let st = gs.map { meanAndStandardError($0) }
             slopes[p] = LinearFit.powerLaw(x: ws, y: st.map { $0.mean }, standardErrors: st.map { max($0.se, 1e-12 * abs($0.mean)) })
             if p == 2 || p == 4 { a.claims.append(exponentClaim("p = \(p): error at t = \(sig(t)) ~ m^-\(p / 2)", widths: ws, groups: gs, expected: -Double(p) / 2).0) }
@@ -360,7 +354,7 @@ public struct HierarchyVersusKernelExperiment: Experiment {
         var layers = [PlotLayer](), rows = [[String]]()
         for (i, (metric, label)) in [("network", "network"), ("p2", "frozen NTK (p = 2)"), ("p3", "p = 3"), ("p4", "p = 4")].enumerated() {
             let (ws, gs) = byWidth(runs, metric)
-            layers += NTHSupport.errorBarLayers(ws, gs, label: label, color: i)
+            layers += PlotLayer.meanWithErrorBars(ws, gs, label: label, color: i)
             for (w, g) in zip(ws, gs) { let s = meanAndStandardError(g); rows.append(["\(Int(w))", label, sig(s.mean, 4), sig(s.se, 2)]) }
         }
         a.tables.append(DataTable("test-error", header: ["m", "predictor", "test MSE (mean)", "SE"], rows: rows))

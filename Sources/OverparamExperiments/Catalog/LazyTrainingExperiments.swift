@@ -34,12 +34,10 @@ public struct LazyDistanceExperiment: Experiment {
         let (claim, fit) = exponentClaim("sup_t ||theta_t - theta_t^lin|| ~ N1^(-1/2)", widths: ws, groups: gs, expected: -0.5)
         a.claims.append(claim)
         if let fit { a.notes.append("Fitted exponent \(sig(fit.slope, 3)) +- \(sig(fit.slopeStandardError, 2)); the theorem states O(N^-alpha) without fixing alpha, -1/2 is the standard rate.") }
-        let st = gs.map { meanAndStandardError($0) }
         let (_, og) = byWidth(runs, "sup_output_gap")
         a.figures.append(NamedFigure("lazy-distance", "Largest distance between the network's and its linearization's parameters along GD, and the largest relative output gap, vs width.",
             Figure(title: "Lazy training: network vs linearization", x: Axis("N1", scale: .log), y: Axis("sup over t", scale: .log),
-                   layers: [.errorBars(x: ws, y: st.map { $0.mean }, err: st.map { $0.se }, label: "||theta_t - theta_t^lin||", color: 0),
-                            .line(x: ws, y: st.map { $0.mean }, label: nil, color: 0),
+                   layers: PlotLayer.meanWithErrorBars(ws, gs, label: "||theta_t - theta_t^lin||", color: 0) + [
                             .line(x: ws, y: og.map { meanAndStandardError($0).mean }, label: "relative output gap", color: 1)])))
         return a
     }

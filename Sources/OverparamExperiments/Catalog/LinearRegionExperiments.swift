@@ -54,12 +54,6 @@ enum LinearRegionSupport {
         let m = v.reduce(0, +) / Double(v.count)
         return v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count - 1)
     }
-
-    static func errorBars(_ xs: [Double], _ groups: [[Double]], label: String, color: Int, scale: Double = 1) -> [PlotLayer] {
-        let st = groups.map { meanAndStandardError($0) }
-        return [.errorBars(x: xs, y: st.map { $0.mean * scale }, err: st.map { ($0.se.isFinite ? $0.se : 0) * scale }, label: label, color: color),
-                .line(x: xs, y: st.map { $0.mean * scale }, label: nil, color: color)]
-    }
 }
 
 // MARK: - init.linear-regions
@@ -243,9 +237,9 @@ public struct LinearRegionsExperiment: Experiment {
                                   measured: fit?.slope ?? .nan, expected: "exponent 0 in T",
                                   tolerance: "3 SE of the slope weighted by seed standard errors (SE \(sig(fit?.slopeStandardError ?? .nan, 2)), \(c.seeds) seeds)",
                                   passed: fit.map { abs($0.slope) <= 3 * $0.slopeStandardError } ?? false))
-            pairLayers += S.errorBars(ts, perPair, label: "depth \(d)", color: i)
+            pairLayers += PlotLayer.meanWithErrorBars(ts, perPair, label: "depth \(d)", color: i)
             let (_, rg) = S.byTotal(runs, depth: d, "regions")
-            regionLayers += S.errorBars(ts, rg, label: "depth \(d)", color: i)
+            regionLayers += PlotLayer.meanWithErrorBars(ts, rg, label: "depth \(d)", color: i)
             let (_, bg) = S.byTotal(runs, depth: d, "boundary_crossings")
             let (_, lg) = S.byTotal(runs, depth: d, "line_breakpoints")
             let (_, pg) = S.byTotal(runs, depth: d, "line_pieces")
@@ -308,7 +302,7 @@ public struct LinearRegionsExperiment: Experiment {
             let (claim, _) = exponentClaim("Depth \(d): activation breakpoints on the segment s in [-\(sig(c.segmentHalfLength)), \(sig(c.segmentHalfLength))] grow like T (O(1) per neuron, Theorem 4.2.1 / eq. 4.2.2)",
                                            widths: ts, groups: lg, expected: 1)
             a.claims.append(claim)
-            lineLayers += S.errorBars(ts, zip(ts, lg).map { t, g in g.map { $0 / (t * length) } }, label: "depth \(d)", color: i)
+            lineLayers += PlotLayer.meanWithErrorBars(ts, zip(ts, lg).map { t, g in g.map { $0 / (t * length) } }, label: "depth \(d)", color: i)
         }
         let (ts1, l1) = S.byTotal(runs, depth: 1, "line_breakpoints")
         if !ts1.isEmpty {
@@ -345,7 +339,7 @@ public struct LinearRegionsExperiment: Experiment {
                                   measured: st.mean, expected: sig(exactGrad), tolerance: "5 SE over \(all.count) runs of \(c.gradientNetworks) networks each (SE \(sig(st.se, 2)))",
                                   passed: abs(st.mean - exactGrad) <= 5 * st.se))
             gradRows.append(["\(d)", sig(st.mean, 5), sig(st.se, 2), sig((st.mean - 1) / st.se, 3), "\(all.count * c.gradientNetworks)"])
-            gradLayers += S.errorBars(ts.map { $0 * (1 + 0.02 * Double(i)) }, gg, label: "depth \(d)", color: i)
+            gradLayers += PlotLayer.meanWithErrorBars(ts.map { $0 * (1 + 0.02 * Double(i)) }, gg, label: "depth \(d)", color: i)
         }
         a.tables.append(DataTable("grad-norm", header: ["depth", "mean ||grad_x z||^2", "SE", "(mean - 1) / SE", "networks"], rows: gradRows))
         if let t0 = c.totals.min(), let t1 = c.totals.max() {

@@ -62,5 +62,15 @@ public func meanAndStandardError(_ v: [Double]) -> (mean: Double, se: Double) {
     return (m, (s2 / n).squareRoot())
 }
 
+extension PlotLayer {
+    /// The mean +- standard error of each group (``meanAndStandardError(_:)``; an undefined SE, one value, draws as 0)
+    /// at x, as error bars joined by a line of the same color, all scaled by `scale`.
+    static func meanWithErrorBars(_ x: [Double], _ groups: [[Double]], label: String, color: Int, scale: Double = 1) -> [PlotLayer] {
+        let st = groups.map { meanAndStandardError($0) }
+        return [.errorBars(x: x, y: st.map { $0.mean * scale }, err: st.map { ($0.se.isFinite ? $0.se : 0) * scale }, label: label, color: color),
+                .line(x: x, y: st.map { $0.mean * scale }, label: nil, color: color)]
+    }
+}
+
 /// Format a number with `digits` significant digits.
 public func sig(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)g", x) }

@@ -185,12 +185,10 @@ public struct JacobianRankExperiment: Experiment {
         let (ws, gs) = byWidth(runs, "deviation")
         let (claim, _) = exponentClaim("NTK concentration: ||Theta-hat - Theta|| / ||Theta|| ~ N^(-1/2)", widths: ws, groups: gs, expected: -0.5)
         a.claims.append(claim)
-        let st = gs.map { meanAndStandardError($0) }
         let (_, lg) = byWidth(runs, "lambda_min_rel")
         a.figures.append(NamedFigure("concentration", "Relative deviation of the empirical NTK from its infinite-width limit, and lambda_min / lambda_max, vs width.",
             Figure(title: "Jacobian rank and NTK concentration", x: Axis("width", scale: .log), y: Axis("value", scale: .log),
-                   layers: [.errorBars(x: ws, y: st.map { $0.mean }, err: st.map { $0.se }, label: "relative deviation", color: 0),
-                            .line(x: ws, y: st.map { $0.mean }, label: nil, color: 0),
+                   layers: PlotLayer.meanWithErrorBars(ws, gs, label: "relative deviation", color: 0) + [
                             .line(x: ws, y: lg.map { meanAndStandardError($0).mean }, label: "lambda_min / lambda_max", color: 1)])))
         return a
     }
