@@ -23,11 +23,19 @@ struct FeatureLearningExperimentTests {
     func pruning() throws {
         let e = FeaturePruningExperiment()
         var c = e.configuration(.quick)
-        c.width = 100; c.epochs = 2; c.refitEpochs = 3; c.repetitions = 2; c.maxTrain = 300; c.maxTest = 100
+        c.width = 100; c.epochs = 2; c.refitEpochs = 3; c.repetitions = 2; c.draws = 2; c.maxTrain = 300; c.maxTest = 100
         let a = try InitializationExperimentTests.analyze(e, c)
-        #expect(a.claims.count == 1 && a.claims[0].measured.isFinite)
+        #expect(a.claims.count == 1 && a.claims[0].measured.isFinite && a.claims[0].statement.contains("2 wide networks"))
         #expect(a.tables.first?.rows.count == 3)
         #expect(a.figures.first.map { $0.figure.layers.count } == 2)
+        // One wide network: the draws are the units, and the claim's mean is the mean of the per-draw differences.
+        c.repetitions = 1; c.draws = 3
+        let one = try InitializationExperimentTests.analyze(e, c)
+        #expect(one.claims[0].statement.contains("3 draws from one wide network"))
+        let out = try e.run(RunKey("repetition", seed: 0), config: c, seed: 7)
+        let u = try #require(out.series["uniform_final_losses"]), imp = try #require(out.series["importance_final_losses"])
+        #expect(u.count == 3 && imp.count == 3 && Set(u).count == 3, "distinct draws give distinct refits")
+        #expect(abs(try #require(out.metrics["uniform_train_loss"]) - u.reduce(0, +) / 3) < 1e-12)
     }
 
     @Test("The feature configurations code as one flat table: the preset's keys, overrides key by key, unchanged JSON")
