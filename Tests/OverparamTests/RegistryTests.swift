@@ -8,11 +8,13 @@ import TOMLKit
 struct CountingExperiment: Experiment {
     struct Config: Codable, Sendable { var values: [Int]; var scale: Double; var label: String }
     let calls: CallCounter
-    var id: String { "test.counting" }
+    var name = "test.counting"
+    var quickEstimate = "0 s"
+    var id: String { name }
     var source: String { "test" }
     var summary: String { "counts" }
     var claimText: String { "sum of draws is finite" }
-    var estimates: (quick: String, full: String) { ("0 s", "0 s") }
+    var estimates: (quick: String, full: String) { (quickEstimate, "0 s") }
     var quickNote: String { "tiny" }
     func configuration(_ preset: Preset) -> Config { Config(values: preset == .quick ? [1, 2, 3] : [1, 2, 3, 4], scale: 1, label: "a") }
     func runs(_ c: Config) -> [RunKey] { c.values.flatMap { v in (0..<2).map { RunKey("v=\(v)", seed: $0) } } }
@@ -108,6 +110,35 @@ struct RegistryTests {
         #expect(FileManager.default.fileExists(atPath: options.outDirectory + "/claims.csv"))
         let csv = try String(contentsOfFile: options.outDirectory + "/claims.csv", encoding: .utf8)
         #expect(csv.hasPrefix("experiment,claim,measured,expected,passed"))
+    }
+
+    @Test("all experiments share one queue, longest estimated runs first; results equal separate reproduces")
+    func sharedQueue() throws {
+        let calls = CallCounter()
+        let short = CountingExperiment(calls: calls, name: "test.short", quickEstimate: "1 s")
+        let long = CountingExperiment(calls: calls, name: "test.long", quickEstimate: "2 min")
+        let registry = ExperimentRegistry([AnyExperiment(short), AnyExperiment(long)])
+        var options = ReproduceOptions()
+        options.quiet = true; options.jobs = 2
+        var separate = [String: [String: Double]]()
+        for id in ["test.short", "test.long"] {
+            options.outDirectory = tempDir()
+            _ = try Reproducer(registry: registry, options: options).run(ids: [id], progress: ProgressReporter(quiet: true))
+            for r in try RunStore(directory: options.outDirectory, create: false).allRuns() { separate["\(r.experiment) \(r.key)"] = r.metrics }
+        }
+        #expect(separate.count == 12)
+        options.outDirectory = tempDir()
+        let both = try Reproducer(registry: registry, options: options).run(ids: ["test.short", "test.long"], progress: ProgressReporter(quiet: true))
+        #expect(both.passed == 2 && calls.count == 24)
+        var joint = [String: [String: Double]]()
+        for r in try RunStore(directory: options.outDirectory, create: false).allRuns() where r.status == .finished { joint["\(r.experiment) \(r.key)"] = r.metrics }
+        #expect(joint == separate)
+        let pending = [(short, 1.0, 0), (long, 10.0, 0), (short, 1.0, 1), (long, 10.0, 1)].map { e, t, i in
+            Reproducer.PendingRun(experiment: AnyExperiment(e), config: Data(), hash: "h", key: RunKey("k", seed: i), estimatedSeconds: t)
+        }
+        #expect(Reproducer.schedule(pending).map { "\($0.experiment.id)#\($0.key.seed)" } == ["test.long#0", "test.long#1", "test.short#0", "test.short#1"])
+        #expect(Reproducer.seconds("35 s") == 35 && Reproducer.seconds("2 min") == 120 && Reproducer.seconds("2.5 h (about 1.5 h)") == 9000
+                && Reproducer.seconds("weeks (not run)") == 0)
     }
 
     @Test("unknown ids and config tables naming no experiment are errors")

@@ -50,7 +50,22 @@ public struct Reproducer: Sendable {
         }
     }
 
+    /// One pending run of one experiment's configuration.
+    struct PendingRun: Sendable {
+        let experiment: AnyExperiment
+        let config: Data
+        let hash: String
+        let key: RunKey
+        /// The experiment's quick/full estimate divided by its number of runs (scheduling only).
+        let estimatedSeconds: Double
+    }
+
     /// Run the sweeps of the given experiments (resuming finished runs), then write the report of the store.
+    ///
+    /// All pending runs of all experiments go through one queue of `jobs` workers, so an experiment with few long
+    /// runs does not leave cores idle while the next experiment waits. The queue starts the runs with the longest
+    /// estimated time first (each experiment's estimate over its run count; ties keep the given order). The order
+    /// changes nothing but the wall-clock time: every run's seed comes from (global seed, experiment, key) alone.
     public func run(ids: [String], progress: ProgressReporter) throws -> ReproduceSummary {
         let experiments = try ids.map { try registry.experiment($0) }
         let table = try overrides()
@@ -58,32 +73,51 @@ public struct Reproducer: Sendable {
             throw OverparamError.format(path: options.configFile ?? "config", problem: "[\(bad)] is not an experiment id; see overparam reproduce --list")
         }
         let store = try RunStore(directory: options.outDirectory)
-        var errors = [String]()
+        var queue = [PendingRun]()
         for exp in experiments {
             let settings = options.mnistDirectory.map { ["images": "mnist:\($0)"] } ?? [:]
             let config = try exp.configuration(options.preset, overrides: table, file: options.configFile ?? "config", settings: settings)
             let hash = configHash(config)
             try store.register(experiment: exp.id, hash: hash, preset: options.preset, config: config)
-            var keys = try exp.runs(config).sorted()
+            let all = try exp.runs(config).sorted()
+            var keys = all
             if let shard = options.shard { keys = keys.enumerated().filter { $0.offset % shard.count == shard.index }.map { $0.element } }
             let done = try store.finishedKeys(experiment: exp.id, hash: hash)
-            let pending = keys.filter { !done.contains($0) }
-            progress.begin(total: pending.count, label: exp.id)
-            errors += try execute(exp, config: config, hash: hash, keys: pending, store: store, progress: progress)
-            progress.end()
+            let estimate = Self.seconds(options.preset == .quick ? exp.estimates.quick : exp.estimates.full) / Double(max(1, all.count))
+            queue += keys.filter { !done.contains($0) }.map { PendingRun(experiment: exp, config: config, hash: hash, key: $0, estimatedSeconds: estimate) }
         }
+        queue = Self.schedule(queue)
+        progress.begin(total: queue.count, label: experiments.count == 1 ? experiments[0].id : "\(experiments.count) experiments")
+        let errors = try execute(queue, store: store, progress: progress)
+        progress.end()
         var summary = try report(store: store)
         summary.runErrors = errors
         return summary
     }
 
+    /// The queue order: longest estimated run first; equal estimates keep their given order.
+    static func schedule(_ runs: [PendingRun]) -> [PendingRun] {
+        runs.enumerated().sorted { ($0.element.estimatedSeconds, -$0.offset) > ($1.element.estimatedSeconds, -$1.offset) }.map(\.element)
+    }
+
+    /// Seconds in an estimate such as "35 s", "2 min", "1.5 h" or "100 h or more (not run)" (0 if it has no number).
+    static func seconds(_ estimate: String) -> Double {
+        let words = estimate.split(separator: " ")
+        guard let first = words.first, let value = Double(first) else { return 0 }
+        switch words.dropFirst().first.map(String.init) {
+        case "min": return value * 60
+        case "h": return value * 3600
+        default: return value
+        }
+    }
+
     /// Execute runs with `jobs` workers; each run is stored in one transaction when it finishes.
-    func execute(_ exp: AnyExperiment, config: Data, hash: String, keys: [RunKey], store: RunStore, progress: ProgressReporter) throws -> [String] {
-        guard !keys.isEmpty else { return [] }
+    func execute(_ runs: [PendingRun], store: RunStore, progress: ProgressReporter) throws -> [String] {
+        guard !runs.isEmpty else { return [] }
         let next = Mutex(0)
         let failures = Mutex([String]())
         let storeError = Mutex<OverparamError?>(nil)
-        let jobs = max(1, min(options.jobs, keys.count))
+        let jobs = max(1, min(options.jobs, runs.count))
         let previousThreads = Parallel.threadCount
         if jobs > 1 { Parallel.setThreadCount(1) }   // parallel runs replace parallel loops inside a run
         defer { if jobs > 1 { Parallel.setThreadCount(previousThreads) } }
@@ -91,8 +125,8 @@ public struct Reproducer: Sendable {
         let worker = { @Sendable in
             while true {
                 let i: Int = next.withLock { v in defer { v += 1 }; return v }
-                guard i < keys.count, storeError.withLock({ $0 == nil }) else { return }
-                let key = keys[i]
+                guard i < runs.count, storeError.withLock({ $0 == nil }) else { return }
+                let (exp, config, hash, key) = (runs[i].experiment, runs[i].config, runs[i].hash, runs[i].key)
                 do {
                     try store.markStarted(experiment: exp.id, hash: hash, key: key)
                     let started = Date()
