@@ -27,7 +27,7 @@ struct FeaturesFit: ParsableCommand {
     @Option(help: "gmm: choose the number of components by bic (on all samples) or held-out (mean log-likelihood of --held-out-fraction of the rows).") var select: String = "bic"
     @Option(help: "Share of the rows held out to report the held-out mean log-likelihood (gmm: the chosen k refitted on the other rows, the score of --select held-out; vae: a second training on the other rows); 0: report none.") var heldOutFraction: Double = 0.2
     @Option(help: "gmm: at most this many EM iterations per fit.") var maxIterations: Int = 200
-    @Option(help: "gmm: variance floor added to every covariance diagonal (scikit-learn's reg_covar).") var covarianceFloor: Double = 1e-6
+    @Option(help: "Variance floor (original coordinates) added to every variance: gmm, each covariance diagonal (scikit-learn's reg_covar); vae, each decoder variance.") var covarianceFloor: Double = 1e-6
     @Option(help: "vae: latent dimension l.") var latentDimension: Int = 8
     @Option(help: "vae: width of the hidden layer of encoder and decoder.") var hiddenWidth: Int = 128
     @Option(help: "vae: activation of encoder and decoder.") var activation: String = "tanh"
@@ -134,8 +134,9 @@ struct FeaturesFit: ParsableCommand {
         guard learningRate.isFinite, learningRate > 0 else { throw OverparamError.invalidArgument(name: "--learning-rate", problem: "must be > 0 (got \(learningRate))") }
         guard batch >= 1 else { throw OverparamError.invalidArgument(name: "--batch", problem: "must be >= 1 (got \(batch))") }
         guard importanceSamples >= 1 else { throw OverparamError.invalidArgument(name: "--importance-samples", problem: "must be >= 1 (got \(importanceSamples))") }
+        guard covarianceFloor.isFinite, covarianceFloor >= 0 else { throw OverparamError.invalidArgument(name: "--covariance-floor", problem: "must be finite and >= 0 (got \(covarianceFloor))") }
         let untrained = try VariationalAutoencoder(inputDimension: x.cols, latentDimension: latentDimension, hiddenWidth: hiddenWidth,
-                                                   activation: try Activation(parsing: activation), seed: seed)
+                                                   activation: try Activation(parsing: activation), covarianceFloor: covarianceFloor, seed: seed)
         func trained(_ rows: Matrix) throws -> (VariationalAutoencoder, [Double]) {
             var vae = untrained
             do { let losses = try vae.train(rows, epochs: epochs, batchSize: batch, learningRate: learningRate, seed: seed); return (vae, losses) }

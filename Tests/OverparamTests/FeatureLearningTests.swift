@@ -391,7 +391,8 @@ struct FeatureLearningMixtureTests {
 struct FeatureLearningVAETests {
     @Test("the -ELBO gradient (fixed noise) matches central differences to 1e-6")
     func gradient() throws {
-        var vae = try VariationalAutoencoder(inputDimension: 3, latentDimension: 2, hiddenWidths: [4, 3], seed: 1)
+        // A floor of the size of the data's variances, so that the chain rule through v = e^s + c is exercised.
+        var vae = try VariationalAutoencoder(inputDimension: 3, latentDimension: 2, hiddenWidths: [4, 3], covarianceFloor: 0.3, seed: 1)
         _ = try vae.train(flData(20, 3, seed: 2), epochs: 1, batchSize: 5, learningRate: 0.05, seed: 3)   // move off the init
         let xs = try vae.standardized(flData(6, 3, seed: 4))
         let eps = flData(6, 2, seed: 5)
@@ -460,8 +461,41 @@ struct FeatureLearningVAETests {
         #expect(try vae.sampleMeans(count: 3, seed: 5).rows == 3)
     }
 
+    @Test("the variance floor keeps held-out densities finite on a nearly constant coordinate (the width-1000 digits failure)")
+    func varianceFloor() throws {
+        // Two N(0, 1) coordinates and one that is nearly constant in training (std 1e-9, like the weight of an
+        // always-blank pixel) but spread 1e-4 in held-out samples (another net's neurons). Standardization divides it
+        // by 1e-9: without a floor its held-out residuals are ~1e5 decoder standard deviations.
+        func draw(_ n: Int, _ spread: Double, _ seed: UInt64) -> Matrix {
+            var rng = Xoshiro256StarStar(seed: seed, stream: 0)
+            return Matrix(rows: n, cols: 3, storage: (0..<n).flatMap { _ in [rng.normal(), rng.normal(), spread * rng.normal()] })
+        }
+        let train = draw(2000, 1e-9, 1), held = draw(1000, 1e-4, 2)
+        func heldOut(_ floor: Double) throws -> (Double, VariationalAutoencoder) {
+            var vae = try VariationalAutoencoder(inputDimension: 3, latentDimension: 2, hiddenWidth: 16, covarianceFloor: floor, seed: 3)
+            try vae.train(train, epochs: 30, batchSize: 100, learningRate: 3e-3, seed: 4)
+            return (flMean(try vae.importanceWeightedLogLikelihood(held, samples: 32, seed: 5)), vae)
+        }
+        let (bare, _) = try heldOut(0)
+        #expect(bare < -1e6, "no floor: held-out mean log-likelihood \(bare)")
+        let (floored, vae) = try heldOut(1e-6)
+        // Every decoder variance in original coordinates is at least the floor.
+        let v = vae.decoderVariances(vae.decoderLogVariance)
+        #expect(zip(v, vae.inputScale).allSatisfy { $0 * $1 * $1 >= 1e-6 })
+        // Reference: the training distribution with the floor added, N(0, 1) x N(0, 1) x N(0, 1e-6 + 1e-18), scored on
+        // the held-out rows. The VAE's coordinate-3 term equals the reference's up to a relative 1e-12 (its variance
+        // there is 1e-6 + 1e-18 e^s, its mean ~1e-9), so the difference is the fit of the two N(0, 1) coordinates:
+        // 0.5 nats bounds 30 epochs' optimization error there (the linear-Gaussian test reaches 0.05 nats in 60 epochs).
+        let exact = flMean((0..<held.rows).map { i -> Double in
+            let a = held[i, 0], b = held[i, 1], c = held[i, 2], f = 1e-6
+            return -0.5 * (3 * Foundation.log(2 * Double.pi) + Foundation.log(f) + a * a + b * b + c * c / f)
+        })
+        #expect(floored.isFinite && floored >= exact - 0.5, "floor 1e-6: held-out \(floored), floored truth \(exact)")
+    }
+
     @Test("bad input throws")
     func validation() throws {
+        #expect(errorKind { _ = try VariationalAutoencoder(inputDimension: 3, latentDimension: 1, hiddenWidth: 4, covarianceFloor: -1, seed: 0) } == "invalidArgument")
         var vae = try VariationalAutoencoder(inputDimension: 3, latentDimension: 1, hiddenWidth: 4, seed: 0)
         #expect(errorKind { _ = try vae.train(flData(5, 2, seed: 0), epochs: 1, batchSize: 2, learningRate: 0.1, seed: 0) } == "shapeMismatch")
         #expect(errorKind { _ = try vae.train(flData(5, 3, seed: 0), epochs: 1, batchSize: 2, learningRate: -1, seed: 0) } == "invalidArgument")

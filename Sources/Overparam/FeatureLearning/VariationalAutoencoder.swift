@@ -8,15 +8,21 @@ import Foundation
 /// ``train(_:epochs:batchSize:learningRate:seed:)``; a constant coordinate gets scale 1). In those coordinates:
 ///
 ///     encoder    x~ -> (mu(x~), log sigma^2(x~)) in R^l x R^l,          q(z | x~) = N(mu, diag sigma^2)
-///     decoder    z -> m(z) in R^d,  p(x~ | z) = N(m(z), diag exp(s)),   s in R^d a learned log-variance vector
+///     decoder    z -> m(z) in R^d,  p(x~ | z) = N(m(z), diag v),  v_i = e^{s_i} + c_i,  s in R^d a learned vector
 ///     prior      p(z) = N(0, I_l)
-///     -ELBO(x~)  = (1/2) sum_i [log 2 pi + s_i + (x~_i - m_i(z))^2 e^{-s_i}] + (1/2) sum_j [mu_j^2 + sigma_j^2 - 1 - log sigma_j^2],
+///     -ELBO(x~)  = (1/2) sum_i [log 2 pi + log v_i + (x~_i - m_i(z))^2 / v_i] + (1/2) sum_j [mu_j^2 + sigma_j^2 - 1 - log sigma_j^2],
 ///                  z = mu + sigma .* eps,  eps ~ N(0, I_l)   (one reparameterized sample, the KL term in closed form).
 ///
 /// Encoder and decoder are ``Network``s (standard parameterization, C_W = 1, biases initialized to 0, the given
 /// activation); training is minibatch ``Adam`` on the mean -ELBO with gradients by backpropagation through the decoder
 /// (``Network/deltas(_:outputCotangent:)`` gives dL/dz), the reparameterization and the encoder. Every density this type
 /// reports is in the ORIGINAL coordinates: log p(x) = log p~(x~) - sum_i log scale_i.
+///
+/// The floor c_i = ``covarianceFloor`` / scale_i^2 is the decoder variance's lower bound, the same absolute floor in
+/// original coordinates as ``GaussianMixture``'s (scikit-learn's reg_covar). Without it a coordinate the decoder fits
+/// almost exactly (e.g. the weight of an always-blank pixel, nearly constant over the training neurons) drives
+/// s_i -> -inf: the training ELBO grows without bound while held-out log-likelihoods collapse (we measured -4.5e24 nats
+/// on width-1000 digits neurons).
 public struct VariationalAutoencoder: Sendable {
     /// d.
     public let inputDimension: Int
@@ -26,7 +32,7 @@ public struct VariationalAutoencoder: Sendable {
     public private(set) var encoder: Network
     /// z -> m(z): l -> d.
     public private(set) var decoder: Network
-    /// s, the decoder's log-variances in standardized coordinates (d entries, initially 0).
+    /// s: the decoder variances are e^{s_i} + c_i in standardized coordinates (d entries, initially 0).
     public private(set) var decoderLogVariance: [Double]
     /// The standardization x~ = (x - inputMean) / inputScale (0 and 1 until the first training).
     public private(set) var inputMean: [Double]
@@ -34,11 +40,20 @@ public struct VariationalAutoencoder: Sendable {
     public private(set) var inputScale: [Double]
     /// Whether the standardization has been fixed by a first training call.
     public private(set) var isStandardized = false
+    /// The absolute floor added to every decoder variance in original coordinates (c_i = floor / scale_i^2).
+    public let covarianceFloor: Double
 
     /// An untrained VAE with hidden layers `hiddenWidths` in both encoder and decoder (the decoder's in reverse order);
     /// encoder and decoder weights from independent seeds derived from `seed`.
-    public init(inputDimension d: Int, latentDimension l: Int, hiddenWidths: [Int], activation: Activation = .tanh, seed: UInt64) throws {
+    ///
+    /// Throws on a negative or non-finite `covarianceFloor`.
+    public init(inputDimension d: Int, latentDimension l: Int, hiddenWidths: [Int], activation: Activation = .tanh,
+                covarianceFloor: Double = 1e-6, seed: UInt64) throws {
         try Check.atLeast(d, 1, "inputDimension")
+        guard covarianceFloor.isFinite, covarianceFloor >= 0 else {
+            throw OverparamError.invalidArgument(name: "covarianceFloor", problem: "must be finite and >= 0, got \(covarianceFloor)")
+        }
+        self.covarianceFloor = covarianceFloor
         try Check.atLeast(l, 1, "latentDimension")
         guard !hiddenWidths.isEmpty, hiddenWidths.allSatisfy({ $0 >= 1 }) else {
             throw OverparamError.invalidArgument(name: "hiddenWidths", problem: "need at least one hidden layer, each of width >= 1, got \(hiddenWidths)")
@@ -58,8 +73,15 @@ public struct VariationalAutoencoder: Sendable {
     }
 
     /// One hidden layer of `hiddenWidth` units in encoder and decoder.
-    public init(inputDimension d: Int, latentDimension l: Int, hiddenWidth: Int, activation: Activation = .tanh, seed: UInt64) throws {
-        try self.init(inputDimension: d, latentDimension: l, hiddenWidths: [hiddenWidth], activation: activation, seed: seed)
+    public init(inputDimension d: Int, latentDimension l: Int, hiddenWidth: Int, activation: Activation = .tanh,
+                covarianceFloor: Double = 1e-6, seed: UInt64) throws {
+        try self.init(inputDimension: d, latentDimension: l, hiddenWidths: [hiddenWidth], activation: activation,
+                      covarianceFloor: covarianceFloor, seed: seed)
+    }
+
+    /// The decoder variances v_i = e^{s_i} + covarianceFloor / scale_i^2 (standardized coordinates) for log-variances `s`.
+    func decoderVariances(_ s: [Double]) -> [Double] {
+        zip(s, inputScale).map { Foundation.exp($0) + covarianceFloor / ($1 * $1) }
     }
 
     /// sum_i log scale_i, the log-Jacobian between original and standardized densities.
@@ -138,8 +160,10 @@ public struct VariationalAutoencoder: Sendable {
         let z = Self.reparameterize(mu, lv, eps)
         let decoded = try vae.decoder.forward(z)
         let mean = decoded.outputs
-        let s = vae.decoderLogVariance
-        let invVar = s.map { Foundation.exp(-$0) }
+        let v = vae.decoderVariances(vae.decoderLogVariance)
+        let logVar = v.map { Foundation.log($0) }
+        let invVar = v.map { 1 / $0 }
+        let dVdS = zip(vae.decoderLogVariance, v).map { Foundation.exp($0) / $1 }   // d log v_i / d s_i
         var value = 0.0
         var gMean = Matrix(rows: n, cols: d)
         var gS = [Double](repeating: 0, count: d)
@@ -148,9 +172,9 @@ public struct VariationalAutoencoder: Sendable {
             for j in 0..<d {
                 let r = xs.storage[i * d + j] - mean.storage[i * d + j]
                 let w = r * r * invVar[j]
-                value += 0.5 * (log2pi + s[j] + w)
+                value += 0.5 * (log2pi + logVar[j] + w)
                 gMean.storage[i * d + j] = -r * invVar[j] * invN
-                gS[j] += 0.5 * (1 - w) * invN
+                gS[j] += 0.5 * (1 - w) * dVdS[j] * invN
             }
         }
         var gOut = Matrix(rows: n, cols: 2 * l)
@@ -182,12 +206,13 @@ public struct VariationalAutoencoder: Sendable {
 
     // MARK: Densities
 
-    /// log N(x~_i; m(z_i), diag e^s) for every row.
+    /// log N(x~_i; m(z_i), diag v) for every row.
     func decoderLogLikelihood(_ xs: Matrix, latent z: Matrix) throws -> [Double] {
         let mean = try decoder(z)
         let d = inputDimension
-        let constant = Double(d) * Foundation.log(2 * Double.pi) + decoderLogVariance.reduce(0, +)
-        let invVar = decoderLogVariance.map { Foundation.exp(-$0) }
+        let v = decoderVariances(decoderLogVariance)
+        let constant = Double(d) * Foundation.log(2 * Double.pi) + v.reduce(0) { $0 + Foundation.log($1) }
+        let invVar = v.map { 1 / $0 }
         return (0..<xs.rows).map { i in
             var q = 0.0
             for j in 0..<d { let r = xs.storage[i * d + j] - mean.storage[i * d + j]; q += r * r * invVar[j] }
@@ -247,7 +272,7 @@ public struct VariationalAutoencoder: Sendable {
     // MARK: Sampling
 
     /// `count` samples of the model in original coordinates: z ~ N(0, I_l) (stream 1 of `seed`), x~ = m(z) +
-    /// e^{s/2} .* xi with xi ~ N(0, I_d) (stream 2), x = mean + scale .* x~.
+    /// v^{1/2} .* xi with xi ~ N(0, I_d) (stream 2), x = mean + scale .* x~.
     public func sample(count: Int, seed: UInt64) throws -> Matrix { try draw(count: count, seed: seed, noise: true) }
 
     /// The decoder means m(z) for z ~ N(0, I_l) (stream 1 of `seed`), in original coordinates (no decoder noise).
@@ -259,7 +284,7 @@ public struct VariationalAutoencoder: Sendable {
         var x = try decoder(Matrix.randomNormal(rows: count, cols: latentDimension, using: &rz))
         var rx = Xoshiro256StarStar(seed: seed, stream: 2)
         let d = inputDimension
-        let sd = decoderLogVariance.map { Foundation.exp(0.5 * $0) }
+        let sd = decoderVariances(decoderLogVariance).map { $0.squareRoot() }
         for i in 0..<count {
             for j in 0..<d {
                 let v = x.storage[i * d + j] + (noise ? sd[j] * rx.normal() : 0)
