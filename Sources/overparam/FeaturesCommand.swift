@@ -64,8 +64,8 @@ struct FeaturesFit: ParsableCommand {
     }
 
     /// A note on stderr when some coordinates barely vary (e.g. the weights of always-blank pixels after weight decay):
-    /// every log-density is dominated by them, and the VAE standardizes by their tiny spread, so held-out values can
-    /// be enormous negative numbers.
+    /// their fitted variances sit at the floor, so every log-density is dominated by them (without the floor, the VAE's
+    /// standardization by their tiny spread made held-out values of -4e24 nats on width-1000 digits neurons).
     func noteNearlyConstantColumns(_ x: Matrix) {
         let n = Double(x.rows)
         let sd = (0..<x.cols).map { j -> Double in
@@ -74,7 +74,7 @@ struct FeaturesFit: ParsableCommand {
         }
         let flat = sd.indices.filter { sd[$0] <= 1e-6 * (sd.max() ?? 0) }
         guard !flat.isEmpty else { return }
-        FileHandle.standardError.write(Data("overparam: note: \(flat.count) of \(x.cols) coordinates of --samples are nearly constant (std <= 1e-6 x the largest; columns \(flat.prefix(6).map(String.init).joined(separator: ", "))\(flat.count > 6 ? ", ..." : "")): log-likelihoods are dominated by them (the VAE divides by that std); drop those columns for a meaningful density\n".utf8))
+        FileHandle.standardError.write(Data("overparam: note: \(flat.count) of \(x.cols) coordinates of --samples are nearly constant (std <= 1e-6 x the largest; columns \(flat.prefix(6).map(String.init).joined(separator: ", "))\(flat.count > 6 ? ", ..." : "")): their variances sit at --covariance-floor, so log-likelihoods are dominated by them; drop those columns for a meaningful density\n".utf8))
     }
 
     func fitMixture(_ x: Matrix, split: HeldOutSplit?) throws -> GaussianMixture {
