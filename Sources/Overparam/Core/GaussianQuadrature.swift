@@ -14,6 +14,7 @@ public struct GaussRule: Sendable {
         let n = a.count
         var d = a, e = b + [0]
         var z = [Double](repeating: 0, count: n * n)
+        Parallel.configureBLAS()
         let info = d.withUnsafeMutableBufferPointer { dp in e.withUnsafeMutableBufferPointer { ep in z.withUnsafeMutableBufferPointer { zp in
             LAPACKE_dstev(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int32(n), dp.baseAddress, ep.baseAddress, zp.baseAddress, Int32(n))
         } } }

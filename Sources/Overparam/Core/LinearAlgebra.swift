@@ -18,6 +18,7 @@ public struct SymmetricEigendecomposition: Sendable {
         var v = a
         var w = [Double](repeating: 0, count: n)
         if n > 0 {
+            Parallel.configureBLAS()
             let info = v.storage.withUnsafeMutableBufferPointer { vp in
                 w.withUnsafeMutableBufferPointer { wp in
                     LAPACKE_dsyevd(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "U")), Int32(n),
@@ -59,6 +60,7 @@ public struct CholeskyFactorization: Sendable {
         guard a.isFinite else { throw OverparamError.nonFinite("matrix handed to Cholesky contains NaN or Inf") }
         let n = a.rows
         var l = a
+        Parallel.configureBLAS()
         let info = l.storage.withUnsafeMutableBufferPointer { lp in
             LAPACKE_dpotrf(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), lp.baseAddress, Int32(max(1, n)))
         }
@@ -75,6 +77,7 @@ public struct CholeskyFactorization: Sendable {
         var x = b
         let n = lower.rows
         if n == 0 || b.cols == 0 { return x }
+        Parallel.configureBLAS()
         _ = lower.storage.withUnsafeBufferPointer { lp in
             x.storage.withUnsafeMutableBufferPointer { xp in
                 LAPACKE_dpotrs(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), Int32(b.cols),
@@ -102,6 +105,7 @@ extension Matrix {
         var x = b
         var piv = [Int32](repeating: 0, count: rows)
         if rows == 0 { return x }
+        Parallel.configureBLAS()
         let info = a.storage.withUnsafeMutableBufferPointer { ap in
             x.storage.withUnsafeMutableBufferPointer { xp in
                 piv.withUnsafeMutableBufferPointer { pp in

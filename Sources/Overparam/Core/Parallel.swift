@@ -5,17 +5,24 @@ import CSupport
 
 /// The threading policy of Overparam.
 ///
-/// Two kinds of parallel work exist: dense linear algebra inside OpenBLAS (its own pthread pool) and our
-/// element-wise loops (kernel recursions, activations), which ``Parallel/forEachChunk(_:minChunk:_:)`` splits
-/// across cores with `DispatchQueue.concurrentPerform`. The rule that prevents oversubscription:
-/// **the two never run at the same time.** Our loops never call BLAS inside a chunk, and BLAS is only called
-/// from the caller's thread between loops. So at any moment at most `Parallel.threadCount` threads compute.
+/// All parallel work is ours: element-wise loops (kernel recursions, activations), which
+/// ``Parallel/forEachChunk(_:minChunk:_:)`` splits across cores with `DispatchQueue.concurrentPerform`, and the panels
+/// of large products (below). OpenBLAS itself runs single-threaded, so at most `Parallel.threadCount` threads compute.
 ///
-/// Our loops never depend on the thread count: chunks are fixed, disjoint index ranges that each write their own
-/// outputs, and reductions are combined in chunk order. OpenBLAS's own threading is not bitwise thread-count
-/// independent (some `dgemm` shapes and long `ddot`s round differently with 1 and 2 threads), so bit-identical
-/// results across machines need a pinned `OVERPARAM_THREADS`. `OVERPARAM_THREADS` (or
-/// ``Parallel/setThreadCount(_:)``) sets both our loop width and OpenBLAS's pool size.
+/// **Results never depend on the thread count, bit for bit.** Our loops use fixed, disjoint chunks that each write
+/// their own outputs, and reductions are combined in chunk order. OpenBLAS's own threading is not thread-count
+/// independent (threaded `dgemv`, `ddot`, the level-2 steps inside LAPACK's `dsytrd`, ... split their reductions
+/// by the thread count), so OpenBLAS runs single-threaded: each BLAS or LAPACK call is then deterministic. Large
+/// products get their parallelism from us instead: ``Matrix/gemm(_:_:_:_:alpha:beta:into:)`` and
+/// ``Matrix/syrk(_:alpha:beta:into:)`` cut C into panels whose boundaries depend on the shape only, one
+/// single-threaded `dgemm`/`dsyrk` per panel, run on ``threadCount`` threads (`blockedGemm`, `blockedSyrk`).
+///
+/// The price is LAPACK: a 5000 x 5000 `dsyevd` takes about 1.5 x as long on one OpenBLAS thread as on two (22 s vs
+/// 14.5 s on the 2-core bench machine). `OVERPARAM_BLAS_THREADS=N` (N > 1) hands OpenBLAS N threads for every call
+/// (and makes products single calls again): faster eigendecompositions, results no longer bitwise independent of
+/// the thread count (they differ in the last bits; near-zero eigenvalues can differ more).
+///
+/// `OVERPARAM_THREADS` (or ``Parallel/setThreadCount(_:)``) sets the width of our loops and panels.
 public enum Parallel {
     private static let configured: Int = {
         if let s = ProcessInfo.processInfo.environment["OVERPARAM_THREADS"], let n = Int(s), n > 0 { return n }
@@ -23,13 +30,28 @@ public enum Parallel {
     }()
     nonisolated(unsafe) private static var override: Int? = nil
 
-    /// Number of threads used by element-wise loops (and handed to OpenBLAS).
-    public static var threadCount: Int { override ?? configured }
+    /// OpenBLAS's thread count: 1 (deterministic), or `OVERPARAM_BLAS_THREADS`.
+    public static let blasThreads: Int = {
+        if let s = ProcessInfo.processInfo.environment["OVERPARAM_BLAS_THREADS"], let n = Int(s), n > 0 { return n }
+        return 1
+    }()
 
-    /// Set the thread count for our loops and OpenBLAS (call before heavy work, from one thread).
+    private static let blasConfigured: Bool = {
+        openblas_set_num_threads(Int32(blasThreads))
+        return true
+    }()
+
+    /// Set OpenBLAS to ``blasThreads`` threads (once per process; every BLAS/LAPACK wrapper calls it first).
+    @inline(__always) public static func configureBLAS() { _ = blasConfigured }
+
+    /// Number of threads used by element-wise loops and split products.
+    public static var threadCount: Int { configureBLAS(); return override ?? configured }
+
+    /// Set the thread count for our loops and split products (call before heavy work, from one thread). OpenBLAS
+    /// keeps ``blasThreads``.
     public static func setThreadCount(_ n: Int) {
+        configureBLAS()
         override = max(1, n)
-        openblas_set_num_threads(Int32(max(1, n)))
     }
 
     /// Run `body(range)` over disjoint chunks of `0..<n`, in parallel when `n` is large enough.

@@ -87,6 +87,7 @@ public struct GaussianMixture: Sendable {
         for c in 0..<k {
             Self.center(x, means.row(c), into: &r)
             if n > 0 {
+                Parallel.configureBLAS()
                 r.storage.withUnsafeMutableBufferPointer { rp in
                     lowerFactors[c].storage.withUnsafeBufferPointer { lp in
                         cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, Int32(n), Int32(d), 1,

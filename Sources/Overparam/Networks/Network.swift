@@ -148,8 +148,8 @@ public struct Network: Sendable {
         precondition(a.cols == k && c.rows == a.rows && c.cols == n, "gemmWeight: shapes")
         if a.rows == 0 || n == 0 { return }
         parameters.withUnsafeBufferPointer { wp in a.storage.withUnsafeBufferPointer { ap in c.storage.withUnsafeMutableBufferPointer { cp in
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, tw.cblas, Int32(a.rows), Int32(n), Int32(k), alpha,
-                        ap.baseAddress, Int32(k), wp.baseAddress! + off, Int32(cols), beta, cp.baseAddress, Int32(n))
+            blockedGemm(.none, tw, m: a.rows, n: n, k: k, alpha: alpha, ap.baseAddress!, lda: k, wp.baseAddress! + off, ldb: cols,
+                        beta: beta, cp.baseAddress!, ldc: n)
         } } }
     }
 
@@ -205,8 +205,8 @@ public struct Network: Sendable {
                     if d.rows == 0 {
                         (base + layout.weightOffsets[l - 1]).initialize(repeating: 0, count: rows * cols)
                     } else {
-                        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(rows), Int32(cols), Int32(d.rows), s.a,
-                                    dp.baseAddress, Int32(rows), xp.baseAddress, Int32(cols), 0, base + layout.weightOffsets[l - 1], Int32(cols))
+                        blockedGemm(.transposed, .none, m: rows, n: cols, k: d.rows, alpha: s.a, dp.baseAddress!, lda: rows,
+                                    xp.baseAddress!, ldb: cols, beta: 0, base + layout.weightOffsets[l - 1], ldc: cols)
                     }
                     if hasBias {
                         let b = base + layout.biasOffsets[l - 1]

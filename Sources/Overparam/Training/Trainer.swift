@@ -138,6 +138,7 @@ public final class Trainer {
 
     func checkFinite(_ value: Double, _ theta: [Double], step: Int, advice: String) throws {
         // Fast path (vectorized): sum theta_i^2 <= 1e24 implies max |theta_i| <= 1e12 and every entry finite.
+        Parallel.configureBLAS()
         let squares = theta.withUnsafeBufferPointer { p in cblas_ddot(Int32(p.count), p.baseAddress, 1, p.baseAddress, 1) }
         let big = squares <= 1e24 ? 0 : theta.withUnsafeBufferPointer { p in
             var m = 0.0, finite = true
