@@ -112,6 +112,18 @@ printf '[kernels.mc-convergence]\nwidths = [8, 16]\n' > "$T/small.toml"
 $BIN reproduce kernels.mc-convergence --config "$T/small.toml" --out "$T/otherconfig" --quiet >/dev/null 2>&1
 expect_error "mismatched stores" "different configuration" "" -- $BIN runs merge "$T/merged" "$T/otherconfig"
 
+# --- Results do not depend on the thread count, bit for bit (OpenBLAS single-threaded, shape-only GEMM panels):
+# experiments with eigendecompositions (a near-zero NTK eigenvalue) and least-norm solves, with 2 threads per run
+# (OVERPARAM_THREADS=2 --jobs 1), 1 thread (OVERPARAM_THREADS=1) and 2 parallel runs of 1 thread each (--jobs 2).
+# (Before OpenBLAS was pinned to one thread, all 17 stored runs differed between --jobs 1 and --jobs 2.)
+for v in "2 1" "1 1" "2 2"; do
+  th=${v% *}; jb=${v#* }
+  OVERPARAM_THREADS=$th $BIN reproduce kernels.gallery theory.min-norm --jobs $jb --out "$T/threads$th-$jb" --quiet >/dev/null 2>&1 || bad "reproduce with OVERPARAM_THREADS=$th --jobs $jb"
+done
+ref=$(export_runs "$T/threads2-1")
+if [ "$ref" = "$(export_runs "$T/threads1-1")" ] && [ "$ref" = "$(export_runs "$T/threads2-2")" ] && [ "$(echo "$ref" | wc -l)" -eq 17 ]; then ok
+else bad "metrics depend on the thread count: $(diff <(echo "$ref") <(export_runs "$T/threads2-2") | head -4)"; fi
+
 # --- Neural tangent hierarchy: kernels of the right shape, truncations compared with the true flow, clear errors.
 if $BIN nth kernels --x "$T/x.npy" --order 3 --width 64 --out "$T/k3.npy" >/dev/null 2>"$T/stderr" \
    && python3 -c "import sys; h = open(sys.argv[1], 'rb').read(128).decode('latin1'); sys.exit(0 if \"'shape': (4, 4, 4)\" in h else 1)" "$T/k3.npy"; then ok; else bad "nth kernels: $(cat "$T/stderr")"; fi
