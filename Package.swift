@@ -23,7 +23,7 @@ let package = Package(
         .target(
             name: "Overparam",
             dependencies: ["CBLAS", "CLAPACKE", "CZlib", "CSupport"],
-            resources: [.copy("Resources/digits.csv.gz")],
+            resources: [.copy("Resources/digits.csv.gz"), .copy("Resources/mnist-5k.csv.gz")],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
         .target(

@@ -303,6 +303,24 @@ struct ParallelAndDataTests {
         return (try LabeledDataset(inputs: x, labels: labels, name: "synthetic"), sizes)
     }
 
+    @Test("The bundled MNIST subset: 5,000 28 x 28 images, 500 per digit, interleaved, pixels 0...255; global standardization")
+    func bundledMNIST() throws {
+        let d = try MNIST.bundledSubset()
+        #expect(d.count == 5000 && d.inputs.cols == 784 && d.classCount == 10)
+        #expect(Array(d.labels.prefix(20)) == Array(0..<10) + Array(0..<10), "interleaved so that any prefix is balanced")
+        for c in 0..<10 { #expect(d.labels.filter { $0 == c }.count == 500) }
+        #expect(d.inputs.storage.allSatisfy { $0 >= 0 && $0 <= 255 && $0 == $0.rounded() })
+        #expect(d.inputs.storage.max() == 255)
+        // One mean and SD for all pixels: the training set gets mean 0 and SD 1 overall, and the map is affine with
+        // the same coefficients in every column (unlike per-pixel standardization).
+        let z = InputNormalization.globalStandardize.apply(d.inputs)
+        let n = Double(z.storage.count)
+        let mean = z.storage.reduce(0, +) / n, sd = (z.storage.reduce(0) { $0 + $1 * $1 } / n - mean * mean).squareRoot()
+        #expect(Swift.abs(mean) < 1e-12 && Swift.abs(sd - 1) < 1e-9, "sd \(sd)")  // rounding of a 3.9M-term sum
+        let zeroValue = z.storage[d.inputs.storage.firstIndex(of: 0)!]
+        for (v, x) in zip(z.storage, d.inputs.storage) where x == 0 { #expect(v == zeroValue) }
+    }
+
     @Test("stratified split: per-class proportions, disjoint cover, determinism")
     func stratifiedSplit() throws {
         let (data, sizes) = try labeledData()

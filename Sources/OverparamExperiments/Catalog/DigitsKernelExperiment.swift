@@ -10,7 +10,7 @@ public struct DigitsKernelExperiment: Experiment {
         public var testFraction: Double
         public var relativeRegularizer: Double
         public var splitSeed: Int
-        /// Image source (``ImageData``): "digits" or "mnist:DIR" (then the first maxTrain + maxTest MNIST training
+        /// Image source (``ImageData``): "digits", "mnist-5k" or "mnist:DIR" (then the first maxTrain + maxTest MNIST training
         /// images, split like the digits).
         public var images: String; public var maxTrain: Int; public var maxTest: Int
     }

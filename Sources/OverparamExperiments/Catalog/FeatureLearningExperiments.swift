@@ -3,11 +3,10 @@ import Overparam
 
 /// Shared pieces of the feature-learning experiments (issue #15, seed 000 sec. VI).
 enum FeatureLearningSupport {
-    /// The image split (digits by default, `mnist:DIR`), standardized with the training statistics, with integer labels.
+    /// The image split (digits by default, `mnist-5k`, `mnist:DIR`), scaled by ``ImageData/normalization(_:)`` with the training statistics, with integer labels.
     static func images(_ spec: String, maxTrain: Int, maxTest: Int) throws -> (x: Matrix, labels: [Int], tx: Matrix, tlabels: [Int], classes: Int) {
         let (train, test) = try ImageData.split(spec, maxTrain: maxTrain, maxTest: maxTest)
-        let x = InputNormalization.standardize.apply(train.inputs, reference: train.inputs)
-        let tx = InputNormalization.standardize.apply(test.inputs, reference: train.inputs)
+        let (x, tx) = ImageData.normalized(spec, train: train.inputs, test: test.inputs)
         return (x, train.labels, tx, test.labels, train.classCount)
     }
 

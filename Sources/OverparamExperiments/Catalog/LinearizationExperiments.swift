@@ -8,7 +8,7 @@ import Overparam
 public struct LinearizationExperiment: Experiment {
     public struct Config: Codable, Sendable {
         public var width: Int; public var epochs: Int; public var rate: Double; public var seeds: Int
-        /// Image source (``ImageData``): "digits" or "mnist:DIR"; at most maxTrain / maxTest examples (0: all).
+        /// Image source (``ImageData``): "digits", "mnist-5k" or "mnist:DIR"; at most maxTrain / maxTest examples (0: all).
         public var images: String; public var maxTrain: Int; public var maxTest: Int
     }
     public init() {}
@@ -68,7 +68,7 @@ public struct LinearizationExperiment: Experiment {
         }
         let s = meanAndStandardError(gaps["synthetic"] ?? []), dgt = meanAndStandardError(gaps["digits"] ?? [])
         let seDiff = (s.se * s.se + dgt.se * dgt.se).squareRoot()
-        a.claims.append(Claim("the linearization gap is larger on the digits than on the synthetic set", measured: dgt.mean - s.mean,
+        a.claims.append(Claim("the linearization gap is larger on \(c.images == "digits" ? "the digits" : "MNIST") than on the synthetic set", measured: dgt.mean - s.mean,
                               expected: "> 2 SE (\(sig(2 * seDiff, 2)))", tolerance: "SE of the difference of seed means of the final relative gap",
                               passed: dgt.mean - s.mean > 2 * seDiff))
         a.figures.append(NamedFigure("gap", "Relative RMS gap between the network and its linearization on the test points during GD (mean over seeds).",
@@ -84,7 +84,7 @@ public struct LinearizationExperiment: Experiment {
 public struct BreakingNTKExperiment: Experiment {
     public struct Config: Codable, Sendable {
         public var width: Int; public var epochs: Int; public var batch: Int; public var seeds: Int
-        /// Image source (``ImageData``): "digits" or "mnist:DIR"; at most maxTrain / maxTest examples (0: all).
+        /// Image source (``ImageData``): "digits", "mnist-5k" or "mnist:DIR"; at most maxTrain / maxTest examples (0: all).
         public var images: String; public var maxTrain: Int; public var maxTest: Int
     }
     public init() {}

@@ -8,7 +8,7 @@ public struct AlphaSweepExperiment: Experiment {
     public struct Config: Codable, Sendable {
         public var width: Int; public var exponents: [Double]; public var epochs: Int; public var batch: Int
         public var baseRate: Double; public var seeds: Int
-        /// Image source (``ImageData``): "digits" or "mnist:DIR"; at most maxTrain / maxTest examples (0: all).
+        /// Image source (``ImageData``): "digits", "mnist-5k" or "mnist:DIR"; at most maxTrain / maxTest examples (0: all).
         public var images: String; public var maxTrain: Int; public var maxTest: Int
     }
     public init() {}
@@ -82,7 +82,7 @@ public struct AlphaSweepExperiment: Experiment {
 public struct WidthSweepExperiment: Experiment {
     public struct Config: Codable, Sendable {
         public var widths: [Int]; public var epochs: Int; public var batch: Int; public var rate: Double; public var seeds: Int
-        /// Image source (``ImageData``): "digits" or "mnist:DIR"; at most maxTrain / maxTest examples (0: all).
+        /// Image source (``ImageData``): "digits", "mnist-5k" or "mnist:DIR"; at most maxTrain / maxTest examples (0: all).
         public var images: String; public var maxTrain: Int; public var maxTest: Int
     }
     public init() {}

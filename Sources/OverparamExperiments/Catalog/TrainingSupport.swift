@@ -3,13 +3,12 @@ import Overparam
 
 /// Shared pieces of the training experiments (issue: training dynamics).
 enum TrainingSupport {
-    /// The image split of ``ImageData`` (the digits' stratified 70/30 split, or MNIST's train/test files), standardized
-    /// with training statistics (MNIST's Normalize). `binary`: labels digit < 5 -> -1, >= 5 -> +1 as an n x 1 matrix;
+    /// The image split of ``ImageData`` (the digits' stratified 70/30 split, or MNIST's train/test files), scaled by
+    /// ``ImageData/normalization(_:)`` with training statistics. `binary`: labels digit < 5 -> -1, >= 5 -> +1 as an n x 1 matrix;
     /// else one-hot (n x 10).
     static func images(_ spec: String = "digits", maxTrain: Int = 0, maxTest: Int = 0, binary: Bool = false) throws -> (x: Matrix, y: Matrix, tx: Matrix, ty: Matrix) {
         let (train, test) = try ImageData.split(spec, maxTrain: maxTrain, maxTest: maxTest)
-        let x = InputNormalization.standardize.apply(train.inputs, reference: train.inputs)
-        let tx = InputNormalization.standardize.apply(test.inputs, reference: train.inputs)
+        let (x, tx) = ImageData.normalized(spec, train: train.inputs, test: test.inputs)
         if binary {
             return (x, Matrix(column: train.labels.map { $0 < 5 ? -1 : 1 }), tx, Matrix(column: test.labels.map { $0 < 5 ? -1 : 1 }))
         }
@@ -19,7 +18,7 @@ enum TrainingSupport {
     /// The report's line on which images a run used.
     static func imageNote(_ spec: String, maxTrain: Int, maxTest: Int) -> String {
         let cap = maxTrain > 0 || maxTest > 0 ? " (at most \(maxTrain > 0 ? "\(maxTrain)" : "all") training and \(maxTest > 0 ? "\(maxTest)" : "all") test images)" : ""
-        return "Images: \(ImageData.name(spec))\(cap); " + (spec == "digits" ? "the bundled digits stand in for MNIST (run with --mnist DIR for the real thing)." : "MNIST's own train and t10k files.")
+        return "Images: \(ImageData.name(spec))\(cap); " + (spec == "digits" ? "the bundled digits stand in for MNIST (run with --mnist DIR for the real thing)." : spec == ImageData.bundledMNIST ? "28 x 28 MNIST images, 500 per digit, split 70/30 stratified (3,500 train, 1,500 test); --mnist DIR runs on all 70,000." : "MNIST's own train and t10k files.")
     }
 
     /// Seed 000's synthetic set: make_classification(n = 1000 split 500/500, 100 features, 4 informative,
