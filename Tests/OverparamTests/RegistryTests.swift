@@ -186,7 +186,8 @@ struct ImageSourceTests {
         for id in ["regimes.alpha-sweep", "regimes.width-sweep", "regimes.linearization", "regimes.breaking-ntk", "kernels.digits"] {
             let e = try reg.experiment(id)
             let plain = try e.configuration(.quick), mnist = try e.configuration(.quick, settings: set)
-            #expect(String(decoding: plain, as: UTF8.self).contains("\"images\":\"digits\""))
+            let bundled = id == "regimes.linearization" ? ImageData.bundledMNIST : "digits"
+            #expect(String(decoding: plain, as: UTF8.self).contains("\"images\":\"\(bundled)\""))
             #expect(String(decoding: mnist, as: UTF8.self).contains("mnist:\\/data\\/mnist"))
             #expect(configHash(plain) != configHash(mnist))
         }
@@ -194,14 +195,16 @@ struct ImageSourceTests {
         #expect(try other.configuration(.quick, settings: set) == (try other.configuration(.quick)))
     }
 
-    @Test("MNIST train and t10k files load, are capped, standardized, and labelled like the digits")
+    @Test("MNIST train and t10k files load, are capped, standardized (globally), and labelled like the digits")
     func loadsFakeMNIST() throws {
         let dir = try Self.fakeMNIST(train: 30, test: 12)
         let d = try TrainingSupport.images("mnist:\(dir)", maxTrain: 20, maxTest: 0)
         #expect(d.x.rows == 20 && d.x.cols == 4 && d.tx.rows == 12)
         #expect(d.y.cols == 10 && d.y[3, 3] == 1)
-        let mean0 = (0..<20).reduce(0.0) { $0 + d.x[$1, 0] } / 20
-        #expect(abs(mean0) < 1e-12)
+        // MNIST: one mean and SD over all training pixels (torchvision's Normalize), not per pixel.
+        let mean = d.x.storage.reduce(0, +) / Double(d.x.storage.count)
+        let sd = (d.x.storage.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(d.x.storage.count)).squareRoot()
+        #expect(abs(mean) < 1e-12 && abs(sd - 1) < 1e-12)
         let b = try TrainingSupport.images("mnist:\(dir)", binary: true)
         #expect(b.y.cols == 1 && b.y[7, 0] == 1 && b.y[2, 0] == -1)
         #expect(try ImageData.pool("mnist:\(dir)", maxTrain: 5, maxTest: 3).count == 8)
