@@ -17,7 +17,7 @@ public struct LinearizationExperiment: Experiment {
     public var source: String { "seed 000 fig. 4; SEED-NOTES sec. 3 (the plotted linearization)" }
     public var summary: String { "Network vs its linearization on the synthetic set and on MNIST (bundled subset)" }
     public var claimText: String { "On the synthetic set the trained network and its linearization agree almost perfectly; on real images (MNIST) the gap is larger." }
-    public var estimates: (quick: String, full: String) { ("2.5 min", "30 min") }
+    public var estimates: (quick: String, full: String) { ("2.5 min", "40 min") }
     public var quickNote: String { "300 epochs (full: 1000), 2 seeds; MNIST 0-4 vs 5-9 from the bundled 5,000-image subset, 2,000 train / 1,000 test (full: 3,500 / 1,500; the seed uses all of MNIST); biases on both layers start at 0 (the seed has an output bias only)" }
     public func configuration(_ p: Preset) -> Config { Config(width: 1000, epochs: p == .quick ? 300 : 1000, rate: 0.1, seeds: p == .quick ? 2 : 5,
                                                                       images: ImageData.bundledMNIST, maxTrain: p == .quick ? 2000 : 0, maxTest: p == .quick ? 1000 : 0) }
